@@ -1,0 +1,304 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// RunInit is the sandbox's init: it runs in the re-executed hutch binary,
+// inside the new namespaces, as PID 1 of the new pid namespace. It never
+// returns. cmd/hutch must call it before doing anything else, on the main
+// thread (the time namespace is per thread and the app is forked from it).
+func RunInit(args []string) {
+	os.Exit(runInit(args))
+}
+
+func runInit(args []string) int {
+	// Nothing the host passed in survives into the app unless asked for:
+	// every inherited descriptor becomes close-on-exec; the kept ones are
+	// passed on explicitly when the app starts.
+	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "hutch: the sandbox init is started by hutch run, not by hand")
+		return ExitSetup
+	}
+	fd, err := strconv.Atoi(args[0])
+	if err != nil || fd < 3 {
+		fmt.Fprintln(os.Stderr, "hutch: bad init channel")
+		return ExitSetup
+	}
+	ch := newChannel(os.NewFile(uintptr(fd), "hutch-sync"))
+
+	// As PID 1 the init receives only signals it handles; it catches the
+	// ones it relays from the start so none is lost during setup.
+	sigs := make(chan os.Signal, 64)
+	signal.Notify(sigs, initSignals...)
+
+	var cfg initConfig
+	if _, err := ch.recv(&cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "hutch: init: read spec: %v\n", err)
+		return ExitSetup
+	}
+	in := &inside{cfg: &cfg, spec: cfg.Spec, ch: ch}
+	path, err := in.setup()
+	if err != nil {
+		return in.fail(err)
+	}
+	if in.spec.Process.AsPID1 {
+		return in.execAsPID1(path)
+	}
+	app, err := in.startApp(path)
+	if err != nil {
+		return in.fail(err)
+	}
+	if err := ch.send(initMessage{Type: msgStarted, PID: app}); err != nil {
+		unix.Kill(app, unix.SIGKILL)
+	}
+	return in.reap(app, sigs)
+}
+
+// initSignals are caught by the init: SIGCHLD to reap, the rest to relay.
+var initSignals = []os.Signal{
+	unix.SIGCHLD, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT,
+	unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, unix.SIGALRM, unix.SIGCONT,
+}
+
+// inside is the init's working state.
+type inside struct {
+	cfg  *initConfig
+	spec *Spec
+	ch   *channel
+}
+
+// fail reports a setup error to the host and returns the exit code.
+func (in *inside) fail(err error) int {
+	code := ExitSetup
+	var e *Error
+	if errors.As(err, &e) {
+		code = e.Code
+	}
+	if sendErr := in.ch.send(initMessage{Type: msgError, Code: code, Error: err.Error()}); sendErr != nil {
+		fmt.Fprintf(os.Stderr, "hutch: %v\n", err)
+	}
+	return code
+}
+
+// setup builds everything the app will see and then takes away what it
+// must not have, in the order the kernel allows. It returns the resolved
+// path of the command.
+func (in *inside) setup() (string, error) {
+	spec := in.spec
+	if spec.NewShares(NSTime) {
+		if err := enterTimeNamespace(spec); err != nil {
+			return "", err
+		}
+	}
+	if spec.NewShares(NSMount) {
+		if err := buildRoot(in.cfg); err != nil {
+			return "", err
+		}
+	}
+	if spec.NewShares(NSUTS) {
+		if spec.Hostname != "" {
+			if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+				return "", errorf("set hostname %q: %w", spec.Hostname, err)
+			}
+		}
+		if spec.Domainname != "" {
+			if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
+				return "", errorf("set domainname %q: %w", spec.Domainname, err)
+			}
+		}
+	}
+	if spec.NewShares(NSNet) {
+		if err := loopbackUp(); err != nil {
+			return "", err
+		}
+	}
+	if err := in.chdir(); err != nil {
+		return "", err
+	}
+	if err := setRlimits(spec.Process.Limits); err != nil {
+		return "", err
+	}
+	// Reap orphans even when the pid namespace is shared with the host.
+	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	if err := in.restrict(); err != nil {
+		return "", err
+	}
+	// Looked up last, with the app's own credentials, so the answer is the
+	// one the exec will give.
+	return lookPath(spec.Process.Args[0], in.cfg.Env)
+}
+
+// restrict takes away what the app must not have. Order matters: ids
+// change while CAP_SETUID remains, capabilities go next, no_new_privs last.
+func (in *inside) restrict() error {
+	if err := switchIdentity(in.cfg); err != nil {
+		return err
+	}
+	if err := dropCapabilities(in.spec.Security.Capabilities); err != nil {
+		return err
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return errorf("set no_new_privs: %w", err)
+	}
+	// A non-dumpable init cannot be ptraced or have its memory read by
+	// anything in the sandbox, even with the same uid.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return errorf("set non-dumpable: %w", err)
+	}
+	return nil
+}
+
+// chdir enters the app's working directory: the one asked for, or the
+// caller's own when the sandbox shows it, or /.
+func (in *inside) chdir() error {
+	if cwd := in.spec.Process.Cwd; cwd != "" {
+		if err := unix.Chdir(cwd); err != nil {
+			return errorf("chdir %s: %w", cwd, err)
+		}
+		return nil
+	}
+	if c := in.cfg.CallerCwd; c != "" && unix.Chdir(c) == nil {
+		return nil
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return errorf("chdir /: %w", err)
+	}
+	return nil
+}
+
+// appFiles maps the app's descriptors: stdio and the kept fds under their
+// own numbers; every other slot is closed.
+func (in *inside) appFiles() []uintptr {
+	files := []uintptr{0, 1, 2}
+	for _, fd := range in.spec.Process.KeepFDs {
+		for len(files) <= fd {
+			files = append(files, ^uintptr(0))
+		}
+		files[fd] = uintptr(fd)
+	}
+	return files
+}
+
+// startApp forks the app from the main thread, so it enters the time
+// namespace, in a process group of its own inside the init's session.
+func (in *inside) startApp(path string) (int, error) {
+	attr := &syscall.ProcAttr{
+		Env:   in.cfg.Env,
+		Files: in.appFiles(),
+		Sys: &syscall.SysProcAttr{
+			Setpgid:   in.spec.Process.NewSession,
+			Pdeathsig: syscall.SIGKILL,
+		},
+	}
+	pid, err := syscall.ForkExec(path, in.spec.Process.Args, attr)
+	if err != nil {
+		return 0, execError(in.spec.Process.Args[0], err)
+	}
+	return pid, nil
+}
+
+// execAsPID1 replaces the init by the app.
+func (in *inside) execAsPID1(path string) int {
+	for _, fd := range in.spec.Process.KeepFDs {
+		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
+	}
+	if err := in.ch.send(initMessage{Type: msgExec}); err != nil {
+		return ExitSetup
+	}
+	err := unix.Exec(path, in.spec.Process.Args, in.cfg.Env)
+	return in.fail(execError(in.spec.Process.Args[0], err))
+}
+
+// reap waits for the app, relaying signals to it and reaping every orphan
+// the pid namespace hands to its init. It returns the app's exit code.
+func (in *inside) reap(app int, sigs chan os.Signal) int {
+	for sig := range sigs {
+		if sig != unix.SIGCHLD {
+			unix.Kill(app, sig.(unix.Signal))
+			continue
+		}
+		for {
+			var ws unix.WaitStatus
+			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+			if err == unix.EINTR {
+				continue
+			}
+			if pid <= 0 || err != nil {
+				break
+			}
+			if pid == app {
+				return exitCode(syscall.WaitStatus(ws))
+			}
+		}
+	}
+	return ExitSetup
+}
+
+// execError classifies a failed exec by the shell's convention.
+func execError(cmd string, err error) *Error {
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return &Error{Code: ExitNotFound, Err: fmt.Errorf("%s: command not found", cmd)}
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.ENOEXEC), errors.Is(err, unix.EISDIR), errors.Is(err, unix.EPERM), errors.Is(err, unix.ETXTBSY):
+		return &Error{Code: ExitCannotExec, Err: fmt.Errorf("%s: cannot execute: %w", cmd, err)}
+	}
+	return &Error{Code: ExitSetup, Err: fmt.Errorf("exec %s: %w", cmd, err)}
+}
+
+// lookPath finds cmd as a shell would, in the sandbox's view and with the
+// app's PATH.
+func lookPath(cmd string, env []string) (string, error) {
+	if strings.Contains(cmd, "/") {
+		return cmd, checkExecutable(cmd, cmd)
+	}
+	pathVar := "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathVar = v
+		}
+	}
+	var denied error
+	for _, dir := range filepath.SplitList(pathVar) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, cmd)
+		err := checkExecutable(cmd, p)
+		if err == nil {
+			return p, nil
+		}
+		var e *Error
+		if errors.As(err, &e) && e.Code == ExitCannotExec && denied == nil {
+			denied = err
+		}
+	}
+	if denied != nil {
+		return "", denied
+	}
+	return "", &Error{Code: ExitNotFound, Err: fmt.Errorf("%s: command not found", cmd)}
+}
+
+func checkExecutable(cmd, p string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(p, &st); err != nil {
+		return execError(cmd, err)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return execError(cmd, unix.EISDIR)
+	}
+	if err := unix.Access(p, unix.X_OK); err != nil {
+		return execError(cmd, err)
+	}
+	return nil
+}

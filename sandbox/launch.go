@@ -1,0 +1,333 @@
+package sandbox
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/moby/sys/capability"
+	"golang.org/x/sys/unix"
+
+	"github.com/hutch-sandbox/hutch/idmap"
+)
+
+// InitArg is the argument that makes the hutch binary act as a sandbox's
+// init; cmd/hutch checks for it before anything else.
+const InitArg = "__hutch_init"
+
+// Options are the host-side choices of one launch that are not part of the
+// sandbox's description.
+type Options struct {
+	Stdin, Stdout, Stderr *os.File
+	// Environ is the caller's environment that the spec's policy filters.
+	Environ []string
+	// Cwd is the caller's working directory.
+	Cwd string
+	// Caller identifies the user; zero means the current process's ids.
+	Caller *idmap.Caller
+	// Protected host files stay read-only inside (the binary, profiles).
+	Protected []string
+}
+
+// Sandbox is a started sandbox, seen from the host.
+type Sandbox struct {
+	Spec    *Spec
+	InitPID int // the init's pid on the host
+	AppPID  int // the app's pid inside the sandbox's pid namespace
+
+	ch *channel
+}
+
+// Start builds the sandbox and starts its app. It returns only after the
+// app has been started (or exec'd as PID 1), so every error of setup is an
+// error of Start; nothing is left running when it fails.
+func Start(spec *Spec, opts Options) (*Sandbox, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, &Error{Code: ExitSetup, Err: err}
+	}
+	if err := checkHostPaths(spec); err != nil {
+		return nil, err
+	}
+	caller := opts.Caller
+	if caller == nil {
+		c := CurrentCaller(spec.Identity.Subordinate)
+		caller = &c
+	}
+	plan, err := idmap.NewPlan(spec.Identity, *caller, idmap.DefaultFiles)
+	if err != nil {
+		return nil, errorf("id map: %w", err)
+	}
+	cfg := &initConfig{
+		Spec:      spec,
+		Env:       spec.Process.Env.Apply(opts.Environ),
+		CallerCwd: opts.Cwd,
+		Plan:      plan,
+		Protected: opts.Protected,
+	}
+
+	parentEnd, childEnd, err := socketPair()
+	if err != nil {
+		return nil, errorf("%w", err)
+	}
+	defer childEnd.Close()
+
+	files, syncFD := initFiles(opts, spec.Process.KeepFDs, childEnd)
+	// syscall rather than os: os.StartProcess probes pidfd support with an
+	// extra fork on first use, a cost on every start.
+	attr := &syscall.ProcAttr{
+		Env:   []string{}, // the init holds no secrets of the caller
+		Files: files,
+		Sys: &syscall.SysProcAttr{
+			Cloneflags: cloneFlags(spec),
+			// The init runs with every capability of its new user namespace
+			// even before its uid is mapped: the maps are written after the
+			// exec, which lets newuidmap map ranges the same way as a single id.
+			AmbientCaps: allCaps(),
+			Setsid:      spec.Process.NewSession,
+		},
+	}
+	if spec.Process.DieWithParent {
+		attr.Sys.Pdeathsig = syscall.SIGKILL
+	}
+	pid, _, err := syscall.StartProcess("/proc/self/exe", []string{"hutch", InitArg, strconv.Itoa(syncFD)}, attr)
+	if err != nil {
+		parentEnd.Close()
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EUSERS) {
+			return nil, errorf("create namespaces: %w: %s", err, usernsHint())
+		}
+		return nil, errorf("start sandbox init: %w", err)
+	}
+	childEnd.Close()
+	s := &Sandbox{Spec: spec, InitPID: pid, ch: newChannel(parentEnd)}
+
+	if err := idmap.Write(pid, plan); err != nil {
+		s.abort()
+		if errors.Is(err, unix.EPERM) {
+			return nil, errorf("write id maps: %w: %s", err, usernsHint())
+		}
+		return nil, errorf("write id maps: %w", err)
+	}
+	if err := s.ch.send(cfg); err != nil {
+		s.abort()
+		return nil, errorf("send spec to init: %w", err)
+	}
+	if err := s.awaitStart(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// awaitStart reads the init's reports until the app runs.
+func (s *Sandbox) awaitStart() error {
+	for {
+		var m initMessage
+		_, err := s.ch.recv(&m)
+		if err != nil {
+			status := s.abort()
+			if errors.Is(err, io.EOF) {
+				return errorf("sandbox init exited during setup (%s)", status)
+			}
+			return errorf("sandbox init: %w", err)
+		}
+		switch m.Type {
+		case msgStarted:
+			s.AppPID = m.PID
+			return nil
+		case msgExec:
+			// The init execs the app as PID 1; the channel closes on exec,
+			// or an error report follows if the exec failed.
+			var after initMessage
+			if _, err := s.ch.recv(&after); errors.Is(err, io.EOF) {
+				s.AppPID = 1
+				return nil
+			}
+			if after.Type == msgError {
+				s.abort()
+				return &Error{Code: after.Code, Err: errors.New(after.Error)}
+			}
+			s.abort()
+			return errorf("sandbox init: unexpected %q after exec", after.Type)
+		case msgError:
+			s.abort()
+			code := m.Code
+			if code == 0 {
+				code = ExitSetup
+			}
+			return &Error{Code: code, Err: errors.New(m.Error)}
+		default:
+			s.abort()
+			return errorf("sandbox init sent unknown message %q", m.Type)
+		}
+	}
+}
+
+// abort kills the init (and with it the sandbox's pid namespace) and reaps
+// it, returning how it ended.
+func (s *Sandbox) abort() string {
+	unix.Kill(s.InitPID, unix.SIGKILL)
+	ws, err := s.wait()
+	s.ch.f.Close()
+	if err != nil {
+		return err.Error()
+	}
+	if ws.Signaled() {
+		return "killed by " + ws.Signal().String()
+	}
+	return "exit status " + strconv.Itoa(ws.ExitStatus())
+}
+
+func (s *Sandbox) wait() (syscall.WaitStatus, error) {
+	for {
+		var ws syscall.WaitStatus
+		_, err := syscall.Wait4(s.InitPID, &ws, 0, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		return ws, err
+	}
+}
+
+// forwardedSignals are relayed from hutch to the init, which relays them to
+// the app. With a shared session the terminal already sends its signals to
+// the whole foreground process group, so those are not relayed twice.
+func forwardedSignals(newSession bool) (relay, swallow []os.Signal) {
+	relay = []os.Signal{unix.SIGTERM, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM, unix.SIGCONT}
+	tty := []os.Signal{unix.SIGINT, unix.SIGQUIT, unix.SIGWINCH}
+	if newSession {
+		return append(relay, tty...), nil
+	}
+	return relay, tty
+}
+
+// Wait relays signals to the sandbox until its init exits and returns the
+// exit code hutch should leave with: the app's status, or 128+N.
+func (s *Sandbox) Wait() (int, error) {
+	relay, swallow := forwardedSignals(s.Spec.Process.NewSession)
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, relay...)
+	if len(swallow) > 0 {
+		signal.Notify(make(chan os.Signal, 1), swallow...)
+	}
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case sig := <-sigs:
+				unix.Kill(s.InitPID, sig.(syscall.Signal))
+			case <-done:
+				return
+			}
+		}
+	}()
+	ws, err := s.wait()
+	s.ch.f.Close()
+	if err != nil {
+		return ExitSetup, errorf("wait for sandbox: %w", err)
+	}
+	return exitCode(ws), nil
+}
+
+func exitCode(ws syscall.WaitStatus) int {
+	switch {
+	case ws.Exited():
+		return ws.ExitStatus()
+	case ws.Signaled():
+		return exitSignalShift + int(ws.Signal())
+	}
+	return ExitSetup
+}
+
+// initFiles lays out the init's descriptors: stdio, the kept fds under
+// their own numbers, then the sync channel on the first free number.
+func initFiles(opts Options, keep []int, sync *os.File) ([]uintptr, int) {
+	files := []uintptr{orStd(opts.Stdin, 0), orStd(opts.Stdout, 1), orStd(opts.Stderr, 2)}
+	for _, fd := range keep {
+		for len(files) <= fd {
+			files = append(files, ^uintptr(0))
+		}
+		files[fd] = uintptr(fd)
+	}
+	return append(files, sync.Fd()), len(files)
+}
+
+func orStd(f *os.File, std uintptr) uintptr {
+	if f != nil {
+		return f.Fd()
+	}
+	return std
+}
+
+// cloneFlags are the namespaces the init is born into. The time namespace
+// is not among them: its offsets can only be set before a process enters
+// it, so the init unshares it for its children.
+func cloneFlags(spec *Spec) uintptr {
+	flags := uintptr(unix.CLONE_NEWUSER)
+	for kind, flag := range map[Kind]uintptr{
+		NSMount: unix.CLONE_NEWNS, NSPID: unix.CLONE_NEWPID, NSNet: unix.CLONE_NEWNET,
+		NSIPC: unix.CLONE_NEWIPC, NSUTS: unix.CLONE_NEWUTS, NSCgroup: unix.CLONE_NEWCGROUP,
+	} {
+		if spec.NewShares(kind) {
+			flags |= flag
+		}
+	}
+	return flags
+}
+
+func allCaps() []uintptr {
+	last, err := capability.LastCap()
+	if err != nil {
+		last = capability.CAP_CHECKPOINT_RESTORE
+	}
+	caps := make([]uintptr, 0, last+1)
+	for c := capability.Cap(0); c <= last; c++ {
+		caps = append(caps, uintptr(c))
+	}
+	return caps
+}
+
+// CurrentCaller describes the user running hutch. The login name costs a
+// passwd lookup and only subordinate ranges need it.
+func CurrentCaller(withName bool) idmap.Caller {
+	c := idmap.Caller{UID: uint32(os.Geteuid()), GID: uint32(os.Getegid())}
+	if withName {
+		c.Name = userName(c.UID)
+	}
+	return c
+}
+
+// checkHostPaths reports missing bind sources and roots before anything
+// starts, naming the path; the init checks again where it matters.
+func checkHostPaths(spec *Spec) error {
+	if spec.Root != "" {
+		st, err := os.Stat(spec.Root)
+		if err != nil {
+			return errorf("root %s: %w", spec.Root, unwrapPath(err))
+		}
+		if !st.IsDir() {
+			return errorf("root %s: not a directory", spec.Root)
+		}
+	}
+	for _, m := range spec.Mounts {
+		if !m.IsBind() || m.Optional {
+			continue
+		}
+		if _, err := os.Stat(m.Source); err != nil {
+			return errorf("%s source %s: %w", m.Type, m.Source, unwrapPath(err))
+		}
+	}
+	return nil
+}
+
+// unwrapPath drops the *PathError wrapper whose text repeats the path.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,176 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"strconv"
+	"time"
+
+	"github.com/moby/sys/capability"
+	"golang.org/x/sys/unix"
+)
+
+// enterTimeNamespace gives the init's future children a time namespace of
+// their own with the spec's clock offsets. A time namespace is entered by
+// the children of the thread that unshared it (and by exec), and its
+// offsets can only be written before any process is in it; so the init
+// unshares it on its main thread, writes the offsets through /proc/self
+// (the main thread's view) and forks the app from that same thread.
+func enterTimeNamespace(spec *Spec) error {
+	if unix.Gettid() != unix.Getpid() {
+		return errorf("time namespace: the init is not on its main thread")
+	}
+	if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
+		return errorf("create time namespace: %w (needs Linux 5.6 or later; share it with --share-time)", err)
+	}
+	if spec.MonotonicOffset == 0 && spec.BoottimeOffset == 0 {
+		return nil
+	}
+	text := fmt.Sprintf("monotonic %s\nboottime %s\n", offsetText(spec.MonotonicOffset), offsetText(spec.BoottimeOffset))
+	if err := os.WriteFile("/proc/self/timens_offsets", []byte(text), 0); err != nil {
+		return errorf("set clock offsets (monotonic %v, boottime %v): %w (the clocks may not go below zero)", spec.MonotonicOffset, spec.BoottimeOffset, err)
+	}
+	return nil
+}
+
+// offsetText renders an offset as timens_offsets wants it: whole seconds
+// and a non-negative nanosecond part.
+func offsetText(d time.Duration) string {
+	secs := int64(d / time.Second)
+	nanos := int64(d % time.Second)
+	if nanos < 0 {
+		secs--
+		nanos += int64(time.Second)
+	}
+	return fmt.Sprintf("%d %d", secs, nanos)
+}
+
+// loopbackUp brings up lo in a new network namespace, which starts down.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return errorf("loopback: socket: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return errorf("loopback: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return errorf("loopback: get flags: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return errorf("loopback: bring up: %w", err)
+	}
+	return nil
+}
+
+// Rlimits maps profile names to resources.
+var Rlimits = map[string]int{
+	"as": unix.RLIMIT_AS, "core": unix.RLIMIT_CORE, "cpu": unix.RLIMIT_CPU,
+	"data": unix.RLIMIT_DATA, "fsize": unix.RLIMIT_FSIZE, "locks": unix.RLIMIT_LOCKS,
+	"memlock": unix.RLIMIT_MEMLOCK, "msgqueue": unix.RLIMIT_MSGQUEUE, "nice": unix.RLIMIT_NICE,
+	"nofile": unix.RLIMIT_NOFILE, "nproc": unix.RLIMIT_NPROC, "rss": unix.RLIMIT_RSS,
+	"rtprio": unix.RLIMIT_RTPRIO, "rttime": unix.RLIMIT_RTTIME, "sigpending": unix.RLIMIT_SIGPENDING,
+	"stack": unix.RLIMIT_STACK,
+}
+
+func setRlimits(limits []Rlimit) error {
+	for _, l := range limits {
+		res, ok := Rlimits[l.Resource]
+		if !ok {
+			return errorf("unknown resource limit %q", l.Resource)
+		}
+		if err := unix.Setrlimit(res, &unix.Rlimit{Cur: l.Soft, Max: l.Hard}); err != nil {
+			return errorf("limit %s to %d/%d: %w", l.Resource, l.Soft, l.Hard, err)
+		}
+	}
+	return nil
+}
+
+// switchIdentity makes the init the app's uid and gid. With a single-id
+// map it already is; with subordinate ranges the init is root inside and
+// changes over, dropping the caller's supplementary groups.
+func switchIdentity(cfg *initConfig) error {
+	id := cfg.Spec.Identity
+	if uint32(unix.Geteuid()) == id.UID && uint32(unix.Getegid()) == id.GID {
+		return nil
+	}
+	if cfg.Plan.Helpers {
+		if err := unix.Setgroups(nil); err != nil {
+			return errorf("drop supplementary groups: %w", err)
+		}
+	}
+	if err := unix.Setresgid(int(id.GID), int(id.GID), int(id.GID)); err != nil {
+		return errorf("become gid %d: %w", id.GID, err)
+	}
+	// Keep capabilities across the uid change; dropCapabilities decides
+	// which survive.
+	unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0)
+	if err := unix.Setresuid(int(id.UID), int(id.UID), int(id.UID)); err != nil {
+		return errorf("become uid %d: %w", id.UID, err)
+	}
+	return nil
+}
+
+// ParseCapability accepts CAP_NET_BIND_SERVICE, cap_net_bind_service or
+// net_bind_service.
+func ParseCapability(name string) (capability.Cap, error) {
+	want := capName(name)
+	for _, c := range capability.List() {
+		if c.String() == want {
+			return c, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown capability %q", name)
+}
+
+func capName(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	s := string(b)
+	if len(s) > 4 && s[:4] == "cap_" {
+		s = s[4:]
+	}
+	return s
+}
+
+// dropCapabilities leaves the calling thread, and so the app forked from
+// it, with only the kept capabilities, in every set: effective, permitted,
+// inheritable, ambient (so a non-root app keeps them across exec) and
+// bounding (so nothing can be regained).
+func dropCapabilities(keepNames []string) error {
+	keep := make([]capability.Cap, 0, len(keepNames))
+	for _, n := range keepNames {
+		c, err := ParseCapability(n)
+		if err != nil {
+			return errorf("%w", err)
+		}
+		keep = append(keep, c)
+	}
+	caps, err := capability.NewPid2(0)
+	if err != nil {
+		return errorf("capabilities: %w", err)
+	}
+	caps.Clear(capability.CAPS | capability.BOUNDS | capability.AMBS)
+	caps.Set(capability.CAPS|capability.BOUNDING|capability.AMBIENT, keep...)
+	if err := caps.Apply(capability.CAPS | capability.BOUNDS | capability.AMBS); err != nil {
+		return errorf("drop capabilities: %w", err)
+	}
+	return nil
+}
+
+// userName returns the login name of uid, or "" if it has none.
+func userName(uid uint32) string {
+	u, err := user.LookupId(strconv.FormatUint(uint64(uid), 10))
+	if err != nil {
+		return ""
+	}
+	return u.Username
+}

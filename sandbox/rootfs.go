@@ -1,0 +1,619 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// The root is built the way bubblewrap builds it, with the kernel's mount
+// API for every step that takes a path inside the new root:
+//
+//  1. make every mount private, so nothing the host mounts later shows up;
+//  2. mount a staging tmpfs and pivot into it, the host's root at /oldroot;
+//  3. make /newroot (a tmpfs, or the profile's root folder) and apply each
+//     mount entry in order: sources resolve inside /oldroot, targets inside
+//     /newroot, both with openat2(RESOLVE_IN_ROOT), so no symlink leads out;
+//     binds are cloned with open_tree, flagged with mount_setattr while still
+//     detached (read-only covers every submount) and attached by move_mount;
+//  4. make the root tmpfs read-only and pivot into /newroot with the staging
+//     tmpfs and the host's root stacked below, then detach them both.
+
+// resolveInRoot keeps every lookup inside the root directory fd, treating
+// absolute symlinks as relative to it, and refuses /proc magic links.
+const resolveInRoot = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
+
+// stagingBases are tried in order for the staging tmpfs; any directory
+// works because the mount is private to the sandbox.
+var stagingBases = []string{"/tmp", "/run", "/mnt", "/var/tmp", "/dev"}
+
+type rootBuilder struct {
+	cfg     *initConfig
+	spec    *Spec
+	oldRoot int // the host's root, O_PATH
+	newRoot int // the root being built, O_PATH
+	files   int // staged file contents so far
+}
+
+func buildRoot(cfg *initConfig) error {
+	spec := cfg.Spec
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return errorf("make mounts private: %w: %s", err, usernsHint())
+	}
+	base, err := mountStaging()
+	if err != nil {
+		return err
+	}
+	if err := unix.Chdir(base); err != nil {
+		return errorf("chdir %s: %w", base, err)
+	}
+	for _, dir := range []string{"newroot", "oldroot", "files"} {
+		if err := unix.Mkdir(dir, 0o700); err != nil {
+			return errorf("staging: mkdir %s: %w", dir, err)
+		}
+	}
+	if err := unix.PivotRoot(".", "oldroot"); err != nil {
+		return errorf("pivot_root into staging: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return errorf("chdir /: %w", err)
+	}
+	b := &rootBuilder{cfg: cfg, spec: spec, oldRoot: -1, newRoot: -1}
+	defer b.close()
+	if b.oldRoot, err = unix.Open("/oldroot", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+		return errorf("open old root: %w", err)
+	}
+	if err := b.makeNewRoot(); err != nil {
+		return err
+	}
+	for i, m := range spec.Mounts {
+		if err := b.apply(m); err != nil {
+			return errorf("mount %d (%s %s): %w", i+1, m.Type, m.Target, err)
+		}
+	}
+	if err := b.hideAndProtect(); err != nil {
+		return err
+	}
+	if spec.Root == "" {
+		// Nothing may create files in the sandbox's / itself.
+		if err := b.setattr(b.newRoot, unix.MOUNT_ATTR_RDONLY, false); err != nil {
+			return errorf("make / read-only: %w", err)
+		}
+	}
+	return enterNewRoot()
+}
+
+// mountStaging mounts the private tmpfs the new root is assembled in.
+func mountStaging() (string, error) {
+	for _, base := range stagingBases {
+		var st unix.Stat_t
+		if unix.Lstat(base, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			continue
+		}
+		if err := unix.Mount("hutch", base, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0700"); err != nil {
+			return "", errorf("mount staging tmpfs on %s: %w", base, err)
+		}
+		return base, nil
+	}
+	return "", errorf("no directory to stage the root in (tried %s)", strings.Join(stagingBases, ", "))
+}
+
+// enterNewRoot pivots into /newroot and detaches the staging tmpfs with
+// the host's root under it, leaving no trace of either.
+func enterNewRoot() error {
+	if err := unix.Chdir("/newroot"); err != nil {
+		return errorf("chdir newroot: %w", err)
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return errorf("pivot_root into the new root: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return errorf("detach the old root: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return errorf("chdir /: %w", err)
+	}
+	return nil
+}
+
+func (b *rootBuilder) close() {
+	for _, fd := range []int{b.oldRoot, b.newRoot} {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+}
+
+// makeNewRoot mounts the sandbox's root at /newroot: a tmpfs, or the
+// profile's root folder, read-only unless it asks otherwise.
+func (b *rootBuilder) makeNewRoot() error {
+	if b.spec.Root == "" {
+		fd, err := newFS("tmpfs", map[string]string{"mode": "0755"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV)
+		if err != nil {
+			return errorf("root tmpfs: %w", err)
+		}
+		defer unix.Close(fd)
+		if err := attachAtPath(fd, "/newroot"); err != nil {
+			return errorf("root tmpfs: %w", err)
+		}
+	} else {
+		attr := uint64(unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV)
+		if !b.spec.RootWritable {
+			attr |= unix.MOUNT_ATTR_RDONLY
+		}
+		tree, _, err := b.cloneSource(b.spec.Root, attr)
+		if err != nil {
+			return errorf("root %s: %w", b.spec.Root, err)
+		}
+		defer unix.Close(tree)
+		if err := attachAtPath(tree, "/newroot"); err != nil {
+			return errorf("root %s: %w", b.spec.Root, err)
+		}
+	}
+	return b.reopenNewRoot()
+}
+
+// reopenNewRoot refreshes the fd of the new root after something was
+// mounted on top of it: an fd keeps pointing at the mount below.
+func (b *rootBuilder) reopenNewRoot() error {
+	if b.newRoot >= 0 {
+		unix.Close(b.newRoot)
+	}
+	fd, err := unix.Open("/newroot", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return errorf("open new root: %w", err)
+	}
+	b.newRoot = fd
+	return nil
+}
+
+func (b *rootBuilder) apply(m Mount) error {
+	var err error
+	switch m.Type {
+	case Bind, ROBind, DevBind:
+		err = b.bind(m)
+	case Tmpfs:
+		err = b.tmpfs(m)
+	case Proc:
+		err = b.proc(m.Target)
+	case Dev:
+		err = b.dev(m.Target)
+	case Mqueue:
+		err = b.mountFS("mqueue", nil, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC, m.Target)
+	case Dir:
+		err = b.dir(m)
+	case Symlink:
+		err = b.symlink(m.Source, m.Target)
+	case File:
+		err = b.file(m)
+	default:
+		err = fmt.Errorf("unknown mount type %q", m.Type)
+	}
+	if err == nil && m.Target == "/" {
+		err = b.reopenNewRoot()
+	}
+	return err
+}
+
+func bindAttr(t MountType) uint64 {
+	switch t {
+	case ROBind:
+		return unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV
+	case DevBind:
+		return unix.MOUNT_ATTR_NOSUID
+	}
+	return unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV
+}
+
+func (b *rootBuilder) bind(m Mount) error {
+	tree, isDir, err := b.cloneSource(m.Source, bindAttr(m.Type))
+	if err != nil {
+		if m.Optional && errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		return fmt.Errorf("source %s: %w", m.Source, err)
+	}
+	defer unix.Close(tree)
+	return b.attach(tree, m.Target, isDir)
+}
+
+// cloneSource makes a detached recursive copy of a host path's mounts with
+// the given attributes set on every mount in it, submounts included.
+func (b *rootBuilder) cloneSource(hostPath string, attr uint64) (tree int, isDir bool, err error) {
+	src, err := unix.Openat2(b.oldRoot, hostPath, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: resolveInRoot})
+	if err != nil {
+		return -1, false, err
+	}
+	defer unix.Close(src)
+	var st unix.Stat_t
+	if err := unix.Fstat(src, &st); err != nil {
+		return -1, false, err
+	}
+	tree, err = unix.OpenTree(src, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE)
+	if err != nil {
+		return -1, false, fmt.Errorf("clone mount: %w", err)
+	}
+	if err := b.setattr(tree, attr, true); err != nil {
+		unix.Close(tree)
+		return -1, false, err
+	}
+	return tree, st.Mode&unix.S_IFMT == unix.S_IFDIR, nil
+}
+
+func (b *rootBuilder) setattr(fd int, attr uint64, recursive bool) error {
+	flags := uint(unix.AT_EMPTY_PATH)
+	if recursive {
+		flags |= unix.AT_RECURSIVE
+	}
+	if err := unix.MountSetattr(fd, "", flags, &unix.MountAttr{Attr_set: attr}); err != nil {
+		return fmt.Errorf("set mount attributes: %w", err)
+	}
+	return nil
+}
+
+// attach moves a detached mount onto target inside the new root, creating
+// the mount point as a directory or an empty file to match the source.
+func (b *rootBuilder) attach(tree int, target string, isDir bool) error {
+	dst, err := b.ensureTarget(target, isDir)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dst)
+	if err := unix.MoveMount(tree, "", dst, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("attach at %s: %w", target, err)
+	}
+	return nil
+}
+
+// attachAtPath moves a detached mount onto a path of the staging area.
+func attachAtPath(tree int, p string) error {
+	if err := unix.MoveMount(tree, "", unix.AT_FDCWD, p, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return fmt.Errorf("attach at %s: %w", p, err)
+	}
+	return nil
+}
+
+// newFS creates a detached mount of a fresh filesystem.
+func newFS(fstype string, options map[string]string, attr int) (int, error) {
+	fsfd, err := unix.Fsopen(fstype, unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("fsopen %s: %w", fstype, err)
+	}
+	defer unix.Close(fsfd)
+	for k, v := range options {
+		if v == "" {
+			err = unix.FsconfigSetFlag(fsfd, k)
+		} else {
+			err = unix.FsconfigSetString(fsfd, k, v)
+		}
+		if err != nil {
+			return -1, fmt.Errorf("%s option %s=%s: %w", fstype, k, v, err)
+		}
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return -1, fmt.Errorf("create %s: %w", fstype, err)
+	}
+	fd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, attr)
+	if err != nil {
+		return -1, fmt.Errorf("fsmount %s: %w", fstype, err)
+	}
+	return fd, nil
+}
+
+func (b *rootBuilder) mountFS(fstype string, options map[string]string, attr int, target string) error {
+	fd, err := newFS(fstype, options, attr)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return b.attach(fd, target, true)
+}
+
+func (b *rootBuilder) tmpfs(m Mount) error {
+	mode := m.Mode
+	if mode == 0 {
+		mode = 0o755
+	}
+	opts := map[string]string{
+		"mode": "0" + strconv.FormatUint(uint64(mode), 8),
+		// Owned by the app's ids, whoever the init is.
+		"uid": strconv.FormatUint(uint64(b.spec.Identity.UID), 10),
+		"gid": strconv.FormatUint(uint64(b.spec.Identity.GID), 10),
+	}
+	if m.Size > 0 {
+		opts["size"] = strconv.FormatInt(m.Size, 10)
+	}
+	attr := unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV
+	if m.ReadOnly {
+		attr |= unix.MOUNT_ATTR_RDONLY
+	}
+	return b.mountFS("tmpfs", opts, attr, m.Target)
+}
+
+// proc mounts a fresh procfs of the sandbox's pid namespace, or, when the
+// pid namespace is the host's (where a new procfs is refused), a read-only
+// copy of the host's.
+func (b *rootBuilder) proc(target string) error {
+	if !b.spec.NewShares(NSPID) {
+		tree, _, err := b.cloneSource("/proc", unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+		if err != nil {
+			return fmt.Errorf("bind the host's /proc: %w", err)
+		}
+		defer unix.Close(tree)
+		return b.attach(tree, target, true)
+	}
+	err := b.mountFS("proc", nil, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC, target)
+	if errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("%w (the kernel refuses a new procfs while the host's /proc has parts hidden by other mounts, as in some containers)", err)
+	}
+	return err
+}
+
+// devNodes are the host device nodes a minimal /dev holds.
+var devNodes = []string{"null", "zero", "full", "random", "urandom", "tty"}
+
+// devLinks are the symbolic links of a minimal /dev.
+var devLinks = [][2]string{
+	{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+	{"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
+}
+
+// dev builds a minimal /dev: a read-only tmpfs holding binds of the safe
+// host device nodes, a private devpts instance, a /dev/shm tmpfs and the
+// usual links. The sandbox cannot create device nodes of its own.
+func (b *rootBuilder) dev(target string) error {
+	if err := b.mountFS("tmpfs", map[string]string{"mode": "0755"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC, target); err != nil {
+		return err
+	}
+	for _, name := range devNodes {
+		tree, _, err := b.cloneSource("/dev/"+name, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
+		if err != nil {
+			if name == "tty" && errors.Is(err, unix.ENOENT) {
+				continue
+			}
+			return fmt.Errorf("device /dev/%s: %w", name, err)
+		}
+		err = b.attach(tree, path.Join(target, name), false)
+		unix.Close(tree)
+		if err != nil {
+			return err
+		}
+	}
+	pts := map[string]string{"newinstance": "", "ptmxmode": "0666", "mode": "0620"}
+	if err := b.mountFS("devpts", pts, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC, path.Join(target, "pts")); err != nil {
+		return err
+	}
+	shm := Mount{Type: Tmpfs, Target: path.Join(target, "shm"), Mode: 0o1777}
+	if err := b.tmpfs(shm); err != nil {
+		return err
+	}
+	for _, l := range devLinks {
+		if err := b.symlink(l[1], path.Join(target, l[0])); err != nil {
+			return err
+		}
+	}
+	fd, err := b.open(target)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return b.setattr(fd, unix.MOUNT_ATTR_RDONLY, false)
+}
+
+func (b *rootBuilder) dir(m Mount) error {
+	fd, err := b.mkdirAll(m.Target)
+	if err != nil {
+		return err
+	}
+	unix.Close(fd)
+	if m.Mode == 0 {
+		return nil
+	}
+	dirFD, err := unix.Openat2(b.newRoot, m.Target, &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: resolveInRoot})
+	if err != nil {
+		return fmt.Errorf("open %s: %w", m.Target, err)
+	}
+	defer unix.Close(dirFD)
+	if err := unix.Fchmod(dirFD, m.Mode); err != nil {
+		return fmt.Errorf("chmod %s: %w", m.Target, err)
+	}
+	return nil
+}
+
+func (b *rootBuilder) symlink(linkText, target string) error {
+	parent, err := b.mkdirAll(path.Dir(target))
+	if err != nil {
+		return err
+	}
+	defer unix.Close(parent)
+	name := path.Base(target)
+	err = unix.Symlinkat(linkText, parent, name)
+	if errors.Is(err, unix.EEXIST) {
+		buf := make([]byte, unix.PathMax)
+		n, rerr := unix.Readlinkat(parent, name, buf)
+		if rerr == nil && string(buf[:n]) == linkText {
+			return nil
+		}
+		return fmt.Errorf("symlink %s: something else exists there", target)
+	}
+	if err != nil {
+		return fmt.Errorf("symlink %s: %w", target, err)
+	}
+	return nil
+}
+
+// file stages the content on the staging tmpfs and binds it at the
+// target, so a file can be placed even inside a read-only bind.
+func (b *rootBuilder) file(m Mount) error {
+	b.files++
+	staged := "/files/" + strconv.Itoa(b.files)
+	mode := m.Mode
+	if mode == 0 {
+		mode = 0o644
+	}
+	if err := os.WriteFile(staged, []byte(m.Content), os.FileMode(mode)); err != nil {
+		return fmt.Errorf("stage content: %w", err)
+	}
+	if err := os.Chmod(staged, os.FileMode(mode)); err != nil {
+		return fmt.Errorf("stage content: %w", err)
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, staged, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("clone staged file: %w", err)
+	}
+	defer unix.Close(tree)
+	attr := uint64(unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV)
+	if m.ReadOnly {
+		attr |= unix.MOUNT_ATTR_RDONLY
+	}
+	if err := b.setattr(tree, attr, false); err != nil {
+		return err
+	}
+	return b.attach(tree, m.Target, false)
+}
+
+// hideAndProtect covers hutch's own state with an empty read-only tmpfs
+// and makes hutch's binary and profiles read-only wherever a bind exposes
+// them at their host paths.
+func (b *rootBuilder) hideAndProtect() error {
+	for _, p := range b.cfg.Hidden {
+		fd, err := b.open(p)
+		if err != nil {
+			continue
+		}
+		unix.Close(fd)
+		if err := b.tmpfs(Mount{Type: Tmpfs, Target: p, Mode: 0o500, ReadOnly: true}); err != nil {
+			return errorf("hide %s: %w", p, err)
+		}
+	}
+	for _, p := range b.cfg.Protected {
+		if err := b.protect(p); err != nil {
+			return errorf("protect %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+func (b *rootBuilder) protect(p string) error {
+	inside, err := b.open(p)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(inside)
+	host, err := unix.Openat2(b.oldRoot, p, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: resolveInRoot})
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(host)
+	var a, h unix.Stat_t
+	if unix.Fstat(inside, &a) != nil || unix.Fstat(host, &h) != nil || a.Dev != h.Dev || a.Ino != h.Ino {
+		return nil
+	}
+	tree, err := unix.OpenTree(inside, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(tree)
+	if err := b.setattr(tree, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV, false); err != nil {
+		return err
+	}
+	return b.attach(tree, p, a.Mode&unix.S_IFMT == unix.S_IFDIR)
+}
+
+// open resolves p inside the new root.
+func (b *rootBuilder) open(p string) (int, error) {
+	return unix.Openat2(b.newRoot, p, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: resolveInRoot})
+}
+
+// ensureTarget returns an O_PATH fd of target inside the new root,
+// creating it (and its parents) when missing.
+func (b *rootBuilder) ensureTarget(target string, isDir bool) (int, error) {
+	fd, err := b.open(target)
+	if err == nil {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return -1, err
+		}
+		if gotDir := st.Mode&unix.S_IFMT == unix.S_IFDIR; gotDir != isDir {
+			unix.Close(fd)
+			if isDir {
+				return -1, fmt.Errorf("mount point %s is a file but the source is a directory", target)
+			}
+			return -1, fmt.Errorf("mount point %s is a directory but the source is a file", target)
+		}
+		return fd, nil
+	}
+	if !errors.Is(err, unix.ENOENT) {
+		return -1, fmt.Errorf("mount point %s: %w", target, err)
+	}
+	if isDir {
+		return b.mkdirAll(target)
+	}
+	parent, err := b.mkdirAll(path.Dir(target))
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(parent)
+	f, err := unix.Openat(parent, path.Base(target), unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
+	if err != nil && !errors.Is(err, unix.EEXIST) {
+		return -1, createError(target, err)
+	}
+	if err == nil {
+		unix.Close(f)
+	}
+	return b.open(target)
+}
+
+// mkdirAll creates dir and its missing parents inside the new root and
+// returns an O_PATH fd of it. Each step resolves from the root again, so a
+// symlink met on the way is followed only within the root.
+func (b *rootBuilder) mkdirAll(dir string) (int, error) {
+	if fd, err := b.open(dir); err == nil {
+		return fd, nil
+	}
+	parts := strings.Split(strings.Trim(path.Clean(dir), "/"), "/")
+	cur := "/"
+	for _, part := range parts {
+		if part == "" {
+			continue
+		}
+		next := path.Join(cur, part)
+		fd, err := b.open(next)
+		if err == nil {
+			unix.Close(fd)
+			cur = next
+			continue
+		}
+		if !errors.Is(err, unix.ENOENT) {
+			return -1, fmt.Errorf("mount point %s: %w", next, err)
+		}
+		parent, err := b.open(cur)
+		if err != nil {
+			return -1, fmt.Errorf("mount point %s: %w", cur, err)
+		}
+		err = unix.Mkdirat(parent, part, 0o755)
+		unix.Close(parent)
+		if err != nil && !errors.Is(err, unix.EEXIST) {
+			return -1, createError(next, err)
+		}
+		cur = next
+	}
+	fd, err := b.open(dir)
+	if err != nil {
+		return -1, fmt.Errorf("mount point %s: %w (a dangling symlink?)", dir, err)
+	}
+	return fd, nil
+}
+
+func createError(p string, err error) error {
+	if errors.Is(err, unix.EROFS) {
+		return fmt.Errorf("cannot create mount point %s: it lies on a read-only mount; add a dir or tmpfs entry for its parent before this one", p)
+	}
+	return fmt.Errorf("create mount point %s: %w", p, err)
+}
