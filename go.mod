@@ -3,6 +3,8 @@ module github.com/hutch-sandbox/hutch
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/moby/sys/capability v0.5.0
+	github.com/seccomp/libseccomp-golang v0.11.1
 	golang.org/x/sys v0.49.0
 )

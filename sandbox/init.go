@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,6 +27,8 @@ func runInit(args []string) int {
 	// every inherited descriptor becomes close-on-exec; the kept ones are
 	// passed on explicitly when the app starts.
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	// Exec'd through /proc/self/exe the init would be called "exe" in ps.
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&initName[0])), 0, 0, 0)
 	if len(args) != 1 {
 		fmt.Fprintln(os.Stderr, "hutch: the sandbox init is started by hutch run, not by hand")
 		return ExitSetup
@@ -59,11 +62,16 @@ func runInit(args []string) int {
 	if err != nil {
 		return in.fail(err)
 	}
-	if err := ch.send(initMessage{Type: msgStarted, PID: app}); err != nil {
+	if err := ch.send(initMessage{Type: msgStarted, PID: app, Namespaces: in.namespaces}); err != nil {
 		unix.Kill(app, unix.SIGKILL)
 	}
-	return in.reap(app, sigs)
+	ch.f.Close()
+	code := in.loop(app, sigs)
+	in.recordExit(code)
+	return code
 }
+
+var initName = []byte("hutch-init\x00")
 
 // initSignals are caught by the init: SIGCHLD to reap, the rest to relay.
 var initSignals = []os.Signal{
@@ -73,9 +81,10 @@ var initSignals = []os.Signal{
 
 // inside is the init's working state.
 type inside struct {
-	cfg  *initConfig
-	spec *Spec
-	ch   *channel
+	cfg        *initConfig
+	spec       *Spec
+	ch         *channel
+	namespaces map[Kind]uint64 // reported when the host asks
 }
 
 // fail reports a setup error to the host and returns the exit code.
@@ -100,6 +109,13 @@ func (in *inside) setup() (string, error) {
 		if err := enterTimeNamespace(spec); err != nil {
 			return "", err
 		}
+	}
+	if in.cfg.ReportNamespaces {
+		ids, err := namespaceIDs("self")
+		if err != nil {
+			return "", errorf("%w", err)
+		}
+		in.namespaces = ids
 	}
 	if spec.NewShares(NSMount) {
 		if err := buildRoot(in.cfg); err != nil {
@@ -213,36 +229,77 @@ func (in *inside) execAsPID1(path string) int {
 	for _, fd := range in.spec.Process.KeepFDs {
 		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
 	}
-	if err := in.ch.send(initMessage{Type: msgExec}); err != nil {
+	if err := in.ch.send(initMessage{Type: msgExec, Namespaces: in.namespaces}); err != nil {
 		return ExitSetup
 	}
 	err := unix.Exec(path, in.spec.Process.Args, in.cfg.Env)
 	return in.fail(execError(in.spec.Process.Args[0], err))
 }
 
-// reap waits for the app, relaying signals to it and reaping every orphan
-// the pid namespace hands to its init. It returns the app's exit code.
-func (in *inside) reap(app int, sigs chan os.Signal) int {
-	for sig := range sigs {
-		if sig != unix.SIGCHLD {
-			unix.Kill(app, sig.(unix.Signal))
-			continue
-		}
-		for {
-			var ws unix.WaitStatus
-			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
-			if err == unix.EINTR {
+// loop is the init's life after the app started: it relays signals to
+// the app, reaps every orphan the pid namespace hands to its init, and
+// serves exec requests of a named sandbox. It returns the app's exit code.
+// It runs on the main thread, where every fork must happen.
+func (in *inside) loop(app int, sigs chan os.Signal) int {
+	var requests chan *session
+	events := make(chan sessionEvent, 16)
+	sessions := map[int]*session{}
+	if in.cfg.ControlFD >= 0 {
+		requests = make(chan *session)
+		go serveControl(in.cfg.ControlFD, in.spec.NewShares(NSPID), requests)
+	}
+	for {
+		select {
+		case sig := <-sigs:
+			if sig != unix.SIGCHLD {
+				unix.Kill(app, sig.(unix.Signal))
 				continue
 			}
-			if pid <= 0 || err != nil {
-				break
+			for {
+				var ws unix.WaitStatus
+				pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+				if err == unix.EINTR {
+					continue
+				}
+				if pid <= 0 || err != nil {
+					break
+				}
+				if pid == app {
+					return exitCode(syscall.WaitStatus(ws))
+				}
+				if s := sessions[pid]; s != nil {
+					s.finish(exitCode(syscall.WaitStatus(ws)))
+					delete(sessions, pid)
+				}
 			}
-			if pid == app {
-				return exitCode(syscall.WaitStatus(ws))
+		case s := <-requests:
+			if err := s.start(); err != nil {
+				s.fail(err)
+				continue
 			}
+			sessions[s.pid] = s
+			go s.relay(events)
+		case ev := <-events:
+			if sessions[ev.s.pid] != ev.s {
+				continue // finished meanwhile; the pid may be someone else's now
+			}
+			if ev.signal == 0 {
+				// The client is gone: its process goes too, as with a
+				// hung-up terminal, but unconditionally.
+				unix.Kill(-ev.s.pid, unix.SIGKILL)
+				continue
+			}
+			unix.Kill(ev.s.pid, ev.signal)
 		}
 	}
-	return ExitSetup
+}
+
+// recordExit leaves the app's exit status where hutch ps finds it.
+func (in *inside) recordExit(code int) {
+	if in.cfg.ExitFD < 0 {
+		return
+	}
+	unix.Write(in.cfg.ExitFD, []byte(strconv.Itoa(code)+"\n"))
 }
 
 // execError classifies a failed exec by the shell's convention.

@@ -1,12 +1,15 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/moby/sys/capability"
 	"golang.org/x/sys/unix"
@@ -30,26 +33,55 @@ type Options struct {
 	Caller *idmap.Caller
 	// Protected host files stay read-only inside (the binary, profiles).
 	Protected []string
+	// Detach leaves a named sandbox running after hutch exits, with its
+	// output in the state directory's log.
+	Detach bool
+	// Status, when set, receives JSON lines: one when the app has started
+	// (pids and namespace ids), one with the exit code.
+	Status *os.File
+	// joined is set in the launcher re-executed inside a joined sandbox's
+	// namespaces (see join.go).
+	joined bool
 }
 
 // Sandbox is a started sandbox, seen from the host.
 type Sandbox struct {
-	Spec    *Spec
-	InitPID int // the init's pid on the host
-	AppPID  int // the app's pid inside the sandbox's pid namespace
+	Spec       *Spec
+	InitPID    int             // the init's pid on the host
+	AppPID     int             // the app's pid inside the sandbox's pid namespace
+	Namespaces map[Kind]uint64 // the sandbox's namespace ids
+	Dir        string          // the state directory of a named sandbox
 
-	ch *channel
+	ch       *channel
+	sigs     chan os.Signal // caught since Start, relayed by Wait
+	status   *os.File
+	detached bool
+	// proxy is set when InitPID is the launcher re-executed inside a
+	// joined sandbox's namespaces, which reports on its own.
+	proxy bool
 }
 
 // Start builds the sandbox and starts its app. It returns only after the
 // app has been started (or exec'd as PID 1), so every error of setup is an
-// error of Start; nothing is left running when it fails.
+// error of Start; nothing is left running or recorded when it fails.
 func Start(spec *Spec, opts Options) (*Sandbox, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, &Error{Code: ExitSetup, Err: err}
 	}
+	if opts.Detach && spec.Name == "" {
+		return nil, errorf("a detached sandbox needs a name (--name)")
+	}
 	if err := checkHostPaths(spec); err != nil {
 		return nil, err
+	}
+	if !opts.joined {
+		target, kinds, err := joinTarget(spec)
+		if err != nil {
+			return nil, &Error{Code: ExitSetup, Err: err}
+		}
+		if target != nil {
+			return startJoined(spec, opts, target, kinds)
+		}
 	}
 	caller := opts.Caller
 	if caller == nil {
@@ -60,21 +92,101 @@ func Start(spec *Spec, opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, errorf("id map: %w", err)
 	}
+	l := &launch{spec: spec, opts: opts}
+	defer l.closeFiles()
+	s, err := l.start(plan)
+	if err != nil {
+		if l.dir != "" {
+			os.RemoveAll(l.dir)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// launch holds what one Start opens, so every failure releases it.
+type launch struct {
+	spec  *Spec
+	opts  Options
+	dir   string     // state directory of a named sandbox
+	files []*os.File // opened for the init; closed once it has them
+}
+
+func (l *launch) closeFiles() {
+	for _, f := range l.files {
+		f.Close()
+	}
+}
+
+func (l *launch) open(path string, flags int) (*os.File, error) {
+	f, err := os.OpenFile(path, flags|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, errorf("%w", err)
+	}
+	l.files = append(l.files, f)
+	return f, nil
+}
+
+func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
+	spec, opts := l.spec, l.opts
 	cfg := &initConfig{
 		Spec:      spec,
 		Env:       spec.Process.Env.Apply(opts.Environ),
 		CallerCwd: opts.Cwd,
 		Plan:      plan,
 		Protected: opts.Protected,
+		// Every sandbox's control socket lives there; none may reach one.
+		Hidden:    []string{StateRoot()},
+		ControlFD: -1,
+		ExitFD:    -1,
+		// Named sandboxes record them; the status fd reports them.
+		ReportNamespaces: spec.Name != "" || opts.Status != nil,
+	}
+	stdio := []*os.File{opts.Stdin, opts.Stdout, opts.Stderr}
+	var extra []*os.File
+	if spec.Name != "" {
+		dir, err := reserve(spec.Name)
+		if err != nil {
+			return nil, &Error{Code: ExitSetup, Err: err}
+		}
+		l.dir = dir
+		control, err := listenControl(dir)
+		if err != nil {
+			return nil, errorf("%w", err)
+		}
+		l.files = append(l.files, control)
+		exit, err := l.open(filepath.Join(dir, exitFile), os.O_WRONLY|os.O_TRUNC)
+		if err != nil {
+			return nil, err
+		}
+		extra = append(extra, control, exit)
+		if opts.Detach {
+			null, err := l.open(os.DevNull, os.O_RDONLY)
+			if err != nil {
+				return nil, err
+			}
+			log, err := l.open(filepath.Join(dir, logFile), os.O_WRONLY|os.O_APPEND)
+			if err != nil {
+				return nil, err
+			}
+			stdio = []*os.File{null, log, log}
+		}
 	}
 
+	// Signals are caught from here on, so one that arrives while the
+	// sandbox starts is relayed to the app instead of killing hutch and,
+	// with it, the sandbox.
+	sigs := catchSignals(spec.Process.NewSession)
 	parentEnd, childEnd, err := socketPair()
 	if err != nil {
+		signal.Stop(sigs)
 		return nil, errorf("%w", err)
 	}
-	defer childEnd.Close()
-
-	files, syncFD := initFiles(opts, spec.Process.KeepFDs, childEnd)
+	l.files = append(l.files, childEnd)
+	files, fds := initFiles(stdio, spec.Process.KeepFDs, append([]*os.File{childEnd}, extra...))
+	if len(extra) > 0 {
+		cfg.ControlFD, cfg.ExitFD = fds[1], fds[2]
+	}
 	// syscall rather than os: os.StartProcess probes pidfd support with an
 	// extra fork on first use, a cost on every start.
 	attr := &syscall.ProcAttr{
@@ -86,22 +198,25 @@ func Start(spec *Spec, opts Options) (*Sandbox, error) {
 			// even before its uid is mapped: the maps are written after the
 			// exec, which lets newuidmap map ranges the same way as a single id.
 			AmbientCaps: allCaps(),
-			Setsid:      spec.Process.NewSession,
+			// A detached sandbox leaves the caller's terminal session.
+			Setsid: spec.Process.NewSession || opts.Detach,
 		},
 	}
-	if spec.Process.DieWithParent {
+	if spec.Process.DieWithParent && !opts.Detach {
 		attr.Sys.Pdeathsig = syscall.SIGKILL
 	}
-	pid, _, err := syscall.StartProcess("/proc/self/exe", []string{"hutch", InitArg, strconv.Itoa(syncFD)}, attr)
+	pid, _, err := syscall.StartProcess("/proc/self/exe", []string{"hutch", InitArg, strconv.Itoa(fds[0])}, attr)
 	if err != nil {
 		parentEnd.Close()
+		signal.Stop(sigs)
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EUSERS) {
 			return nil, errorf("create namespaces: %w: %s", err, usernsHint())
 		}
 		return nil, errorf("start sandbox init: %w", err)
 	}
-	childEnd.Close()
-	s := &Sandbox{Spec: spec, InitPID: pid, ch: newChannel(parentEnd)}
+	l.closeFiles()
+	l.files = nil
+	s := &Sandbox{Spec: spec, InitPID: pid, Dir: l.dir, ch: newChannel(parentEnd), sigs: sigs, status: opts.Status, detached: opts.Detach}
 
 	if err := idmap.Write(pid, plan); err != nil {
 		s.abort()
@@ -117,7 +232,47 @@ func Start(spec *Spec, opts Options) (*Sandbox, error) {
 	if err := s.awaitStart(); err != nil {
 		return nil, err
 	}
+	if err := s.started(); err != nil {
+		s.abort()
+		return nil, err
+	}
 	return s, nil
+}
+
+// started records a started sandbox: its state for a named one, its
+// first status line when asked for.
+func (s *Sandbox) started() error {
+	if s.Dir == "" && s.status == nil {
+		return nil
+	}
+	ids := s.Namespaces
+	if s.Dir != "" {
+		start, _, err := processStart(s.InitPID)
+		if err != nil {
+			return errorf("read the init's start time: %w", err)
+		}
+		st := &State{
+			Name: s.Spec.Name, InitPID: s.InitPID, InitStart: start, AppPID: s.AppPID,
+			Started: time.Now(), Namespaces: ids, Detached: s.detached, Spec: s.Spec,
+		}
+		if err := writeState(s.Dir, st); err != nil {
+			return errorf("%w", err)
+		}
+	}
+	s.writeStatus(map[string]any{"init_pid": s.InitPID, "app_pid": s.AppPID, "namespaces": ids})
+	if s.detached {
+		signal.Stop(s.sigs)
+		s.ch.f.Close()
+	}
+	return nil
+}
+
+func (s *Sandbox) writeStatus(v any) {
+	if s.status == nil {
+		return
+	}
+	line, _ := json.Marshal(v)
+	s.status.Write(append(line, '\n'))
 }
 
 // awaitStart reads the init's reports until the app runs.
@@ -135,8 +290,10 @@ func (s *Sandbox) awaitStart() error {
 		switch m.Type {
 		case msgStarted:
 			s.AppPID = m.PID
+			s.Namespaces = m.Namespaces
 			return nil
 		case msgExec:
+			s.Namespaces = m.Namespaces
 			// The init execs the app as PID 1; the channel closes on exec,
 			// or an error report follows if the exec failed.
 			var after initMessage
@@ -167,9 +324,12 @@ func (s *Sandbox) awaitStart() error {
 // abort kills the init (and with it the sandbox's pid namespace) and reaps
 // it, returning how it ended.
 func (s *Sandbox) abort() string {
+	signal.Stop(s.sigs)
 	unix.Kill(s.InitPID, unix.SIGKILL)
 	ws, err := s.wait()
-	s.ch.f.Close()
+	if s.ch != nil {
+		s.ch.f.Close()
+	}
 	if err != nil {
 		return err.Error()
 	}
@@ -202,15 +362,22 @@ func forwardedSignals(newSession bool) (relay, swallow []os.Signal) {
 	return relay, tty
 }
 
-// Wait relays signals to the sandbox until its init exits and returns the
-// exit code hutch should leave with: the app's status, or 128+N.
-func (s *Sandbox) Wait() (int, error) {
-	relay, swallow := forwardedSignals(s.Spec.Process.NewSession)
+// catchSignals starts catching the signals hutch relays (and swallows the
+// terminal's own when the app shares the terminal's session).
+func catchSignals(newSession bool) chan os.Signal {
+	relay, swallow := forwardedSignals(newSession)
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, relay...)
 	if len(swallow) > 0 {
 		signal.Notify(make(chan os.Signal, 1), swallow...)
 	}
+	return sigs
+}
+
+// Wait relays signals to the sandbox until its init exits and returns the
+// exit code hutch should leave with: the app's status, or 128+N.
+func (s *Sandbox) Wait() (int, error) {
+	sigs := s.sigs
 	defer signal.Stop(sigs)
 	done := make(chan struct{})
 	defer close(done)
@@ -225,11 +392,21 @@ func (s *Sandbox) Wait() (int, error) {
 		}
 	}()
 	ws, err := s.wait()
+	if s.proxy {
+		// The launcher printed its own errors and exits with the app's
+		// code or hutch's.
+		return exitCode(ws), err
+	}
 	s.ch.f.Close()
+	if s.Dir != "" {
+		os.RemoveAll(s.Dir)
+	}
 	if err != nil {
 		return ExitSetup, errorf("wait for sandbox: %w", err)
 	}
-	return exitCode(ws), nil
+	code := exitCode(ws)
+	s.writeStatus(map[string]any{"exit_code": code})
+	return code, nil
 }
 
 func exitCode(ws syscall.WaitStatus) int {
@@ -243,16 +420,22 @@ func exitCode(ws syscall.WaitStatus) int {
 }
 
 // initFiles lays out the init's descriptors: stdio, the kept fds under
-// their own numbers, then the sync channel on the first free number.
-func initFiles(opts Options, keep []int, sync *os.File) ([]uintptr, int) {
-	files := []uintptr{orStd(opts.Stdin, 0), orStd(opts.Stdout, 1), orStd(opts.Stderr, 2)}
+// their own numbers, then the extra files on the first free numbers,
+// which it returns.
+func initFiles(stdio []*os.File, keep []int, extra []*os.File) ([]uintptr, []int) {
+	files := []uintptr{orStd(stdio[0], 0), orStd(stdio[1], 1), orStd(stdio[2], 2)}
 	for _, fd := range keep {
 		for len(files) <= fd {
 			files = append(files, ^uintptr(0))
 		}
 		files[fd] = uintptr(fd)
 	}
-	return append(files, sync.Fd()), len(files)
+	var at []int
+	for _, f := range extra {
+		at = append(at, len(files))
+		files = append(files, f.Fd())
+	}
+	return files, at
 }
 
 func orStd(f *os.File, std uintptr) uintptr {

@@ -19,6 +19,15 @@ type initConfig struct {
 	// Protected are host files that must stay read-only inside: the hutch
 	// binary and the profiles the spec came from.
 	Protected []string `json:"protected,omitempty"`
+	// ControlFD is the init's listening socket for exec requests of a
+	// named sandbox, and ExitFD the file its exit status goes to; -1 when
+	// the sandbox has no name.
+	ControlFD int `json:"control_fd"`
+	ExitFD    int `json:"exit_fd"`
+	// ReportNamespaces asks the init for its namespace ids with the start
+	// report: it reads them before it leaves the host's /proc behind, and
+	// the host could not once a short-lived app had ended.
+	ReportNamespaces bool `json:"report_namespaces,omitempty"`
 }
 
 // Message types from the init to the host side.
@@ -30,10 +39,11 @@ const (
 
 // initMessage is a report from the init.
 type initMessage struct {
-	Type  string `json:"type"`
-	PID   int    `json:"pid,omitempty"`
-	Code  int    `json:"code,omitempty"`
-	Error string `json:"error,omitempty"`
+	Type       string          `json:"type"`
+	PID        int             `json:"pid,omitempty"`
+	Namespaces map[Kind]uint64 `json:"namespaces,omitempty"`
+	Code       int             `json:"code,omitempty"`
+	Error      string          `json:"error,omitempty"`
 }
 
 // Exit codes of hutch's own failures, by the convention of env, timeout and

@@ -6,54 +6,105 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
+	"sort"
 
-	"github.com/hutch-sandbox/hutch/idmap"
 	"github.com/hutch-sandbox/hutch/sandbox"
 )
 
 func init() {
-	// The sandbox init must stay on the main thread (see sandbox.RunInit).
+	// The sandbox init must run on the main thread (see sandbox.RunInit);
+	// the host side starts the init from it too, so the init's parent-death
+	// signal is tied to a thread that lives as long as hutch.
 	runtime.LockOSThread()
 }
 
 func main() {
+	// The re-executed init is dispatched before anything else happens.
 	if len(os.Args) > 1 && os.Args[1] == sandbox.InitArg {
 		sandbox.RunInit(os.Args[2:])
 	}
-	home, _ := os.UserHomeDir()
-	spec := &sandbox.Spec{
-		Namespaces: map[sandbox.Kind]sandbox.Share{},
-		Identity:   idReq(),
-		Hostname:   "hutch",
-		Mounts: []sandbox.Mount{
-			{Type: sandbox.ROBind, Source: "/usr", Target: "/usr"},
-			{Type: sandbox.ROBind, Source: "/etc", Target: "/etc"},
-			{Type: sandbox.Symlink, Source: "usr/bin", Target: "/bin"},
-			{Type: sandbox.Symlink, Source: "usr/lib", Target: "/lib"},
-			{Type: sandbox.Symlink, Source: "usr/lib64", Target: "/lib64"},
-			{Type: sandbox.Symlink, Source: "usr/sbin", Target: "/sbin"},
-			{Type: sandbox.Proc, Target: "/proc"},
-			{Type: sandbox.Dev, Target: "/dev"},
-			{Type: sandbox.Tmpfs, Target: "/tmp", Mode: 01777},
-			{Type: sandbox.Tmpfs, Target: home},
-		},
-		Process: sandbox.Process{Args: os.Args[1:], NewSession: true, DieWithParent: true},
+	if len(os.Args) > 1 && os.Args[1] == sandbox.JoinArg {
+		os.Exit(sandbox.RunJoined(os.Args[2:]))
 	}
-	spec.BoottimeOffset = 72 * 3600e9
-	s, err := sandbox.Start(spec, sandbox.Options{Environ: os.Environ(), Cwd: mustwd()})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "hutch:", err)
-		os.Exit(125)
-	}
-	code, err := s.Wait()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "hutch:", err)
-	}
-	os.Exit(code)
+	os.Exit(dispatch(os.Args[1:]))
 }
 
-func mustwd() string           { d, _ := os.Getwd(); return d }
-func idReq() (r idmap.Request) { r.UID = uint32(os.Getuid()); r.GID = uint32(os.Getgid()); return }
+// commands lists the subcommands; each file of this package adds its own.
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+func dispatch(args []string) int {
+	if len(args) == 0 {
+		usage(os.Stderr)
+		return sandbox.ExitSetup
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				c.printHelp(os.Stdout)
+				return 0
+			}
+		}
+		usage(os.Stdout)
+		return 0
+	case "--version", "version":
+		fmt.Println("hutch", version)
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "hutch: unknown command %q\n", args[0])
+		usage(os.Stderr)
+		return sandbox.ExitSetup
+	}
+	return c.run(args[1:])
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func usage(w *os.File) {
+	fmt.Fprintln(w, "hutch: run Linux applications in rootless sandboxes described by profiles")
+	fmt.Fprintln(w, "\nUsage: hutch COMMAND [OPTIONS] [ARGS]\n\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'hutch COMMAND --help' for a command's options.")
+}
+
+// fail prints an error once, prefixed, and returns the exit code it
+// carries (125 for hutch's own errors).
+func fail(err error) int {
+	if !errors.Is(err, sandbox.ErrReported) {
+		fmt.Fprintf(os.Stderr, "hutch: %v\n", err)
+	}
+	var e *sandbox.Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return sandbox.ExitSetup
+}
+
+// parseOrExit parses a command's options; it returns the remaining words
+// and an exit code to leave with when parsing ended the command.
+func parseOrExit(c *command, args []string) ([]string, int, bool) {
+	rest, err := c.parse(args, os.Stdout)
+	if errors.Is(err, errHelp) {
+		return nil, 0, false
+	}
+	if err != nil {
+		return nil, fail(err), false
+	}
+	return rest, 0, true
+}

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hutch-sandbox/hutch/profiles"
+	"github.com/hutch-sandbox/hutch/sandbox"
+)
+
+// runFlags collects what the run options say; the layer holds the options
+// that describe the sandbox, in the order given, on top of the profiles.
+type runFlags struct {
+	profiles []string
+	layer    profiles.Profile
+	clearEnv bool
+	keepFDs  []int
+	name     string
+	detach   bool
+	statusFD int
+}
+
+func init() {
+	f := &runFlags{statusFD: -1}
+	mount := func(t sandbox.MountType, optional bool) func([]string) error {
+		return func(v []string) error {
+			m := sandbox.Mount{Type: t, Optional: optional}
+			switch len(v) {
+			case 2:
+				m.Source, m.Target = absPath(v[0]), v[1]
+			case 1:
+				m.Target = v[0]
+			}
+			f.layer.AddMount(m)
+			return nil
+		}
+	}
+	share := func(kind sandbox.Kind, s sandbox.Share) option {
+		name := string(kind)
+		if kind == sandbox.NSMount {
+			name = "mount"
+		}
+		verb := map[sandbox.Share]string{sandbox.New: "unshare", sandbox.Host: "share"}[s]
+		help := "give the sandbox its own " + name + " namespace"
+		if s == sandbox.Host {
+			help = "stay in the host's " + name + " namespace"
+		}
+		return flag([]string{"--" + verb + "-" + name}, help, func() { f.layer.SetNamespace(kind, s) })
+	}
+	joinWith := func(kind sandbox.Kind) option {
+		return value([]string{"--share-" + string(kind) + "-with"}, []string{"NAME"}, "join the "+string(kind)+" namespace of the running sandbox NAME",
+			func(v []string) error { f.layer.SetNamespace(kind, sandbox.JoinSandbox(v[0])); return nil })
+	}
+	opts := []option{
+		value([]string{"--profile", "-p"}, []string{"NAME|FILE"}, "use a profile (repeatable; later ones layer on earlier ones; default: default)",
+			func(v []string) error { f.profiles = append(f.profiles, v[0]); return nil }),
+		value([]string{"--bind"}, []string{"SRC", "DST"}, "bind the host path SRC at DST, read-write", mount(sandbox.Bind, false)),
+		value([]string{"--bind-try"}, []string{"SRC", "DST"}, "like --bind, skipped when SRC does not exist", mount(sandbox.Bind, true)),
+		value([]string{"--ro-bind"}, []string{"SRC", "DST"}, "bind SRC at DST read-only, submounts included", mount(sandbox.ROBind, false)),
+		value([]string{"--ro-bind-try"}, []string{"SRC", "DST"}, "like --ro-bind, skipped when SRC does not exist", mount(sandbox.ROBind, true)),
+		value([]string{"--dev-bind"}, []string{"SRC", "DST"}, "bind SRC at DST with device nodes usable", mount(sandbox.DevBind, false)),
+		value([]string{"--tmpfs"}, []string{"DST"}, "mount an empty tmpfs at DST", mount(sandbox.Tmpfs, false)),
+		value([]string{"--dir"}, []string{"DST"}, "create the directory DST", mount(sandbox.Dir, false)),
+		value([]string{"--symlink"}, []string{"TARGET", "DST"}, "create DST as a symbolic link to TARGET", func(v []string) error {
+			f.layer.AddMount(sandbox.Mount{Type: sandbox.Symlink, Source: v[0], Target: v[1]})
+			return nil
+		}),
+		value([]string{"--hostname"}, []string{"NAME"}, "set the sandbox's hostname", func(v []string) error { f.layer.SetHostname(v[0]); return nil }),
+	}
+	for _, kind := range sandbox.ConfigurableKinds {
+		opts = append(opts, share(kind, sandbox.Host), share(kind, sandbox.New))
+	}
+	opts = append(opts,
+		joinWith(sandbox.NSNet), joinWith(sandbox.NSIPC), joinWith(sandbox.NSUTS),
+		value([]string{"--uid"}, []string{"UID"}, "run the app as UID inside (default: your own)", func(v []string) error {
+			n, err := parseID(v[0])
+			f.layer.SetUID(n)
+			return err
+		}),
+		value([]string{"--gid"}, []string{"GID"}, "run the app as GID inside (default: your own)", func(v []string) error {
+			n, err := parseID(v[0])
+			f.layer.SetGID(n)
+			return err
+		}),
+		value([]string{"--setenv"}, []string{"VAR", "VALUE"}, "set an environment variable", func(v []string) error { f.layer.SetEnv(v[0], v[1]); return nil }),
+		value([]string{"--unsetenv"}, []string{"VAR"}, "remove an environment variable", func(v []string) error { f.layer.UnsetEnv(v[0]); return nil }),
+		value([]string{"--keepenv"}, []string{"VAR"}, "keep a variable (or pattern like LC_*) of yours", func(v []string) error { f.layer.KeepEnv(v[0]); return nil }),
+		flag([]string{"--clearenv"}, "start from an empty environment: only variables set by profiles or --setenv remain", func() { f.clearEnv = true }),
+		value([]string{"--chdir"}, []string{"DIR"}, "the app's working directory (default: yours when visible, else /)", func(v []string) error { f.layer.SetCwd(v[0]); return nil }),
+		flag([]string{"--as-pid-1"}, "exec the app as the sandbox's PID 1 instead of under hutch's init", func() { f.layer.Process.AsPID1 = new(true) }),
+		flag([]string{"--share-session"}, "keep the app in your terminal's session (interactive programs)", func() { f.layer.Process.NewSession = new(false) }),
+		flag([]string{"--new-session"}, "put the app in a session of its own, without a terminal", func() { f.layer.Process.NewSession = new(true) }),
+		flag([]string{"--no-die-with-parent"}, "let the sandbox outlive hutch", func() { f.layer.Process.DieWithParent = new(false) }),
+		value([]string{"--keep-fd"}, []string{"FD"}, "pass your descriptor FD to the app under the same number", func(v []string) error {
+			fd, err := strconv.Atoi(v[0])
+			if err != nil || fd < 3 {
+				return fmt.Errorf("%q is not a descriptor number above 2", v[0])
+			}
+			f.keepFDs = append(f.keepFDs, fd)
+			return nil
+		}),
+		value([]string{"--monotonic-offset"}, []string{"DURATION"}, "shift CLOCK_MONOTONIC inside (e.g. 240h, -1h30m)", func(v []string) error {
+			d, err := time.ParseDuration(v[0])
+			f.layer.Time.MonotonicOffset = &d
+			return err
+		}),
+		value([]string{"--boottime-offset"}, []string{"DURATION"}, "shift CLOCK_BOOTTIME (and /proc/uptime) inside", func(v []string) error {
+			d, err := time.ParseDuration(v[0])
+			f.layer.Time.BoottimeOffset = &d
+			return err
+		}),
+		value([]string{"--rootfs"}, []string{"DIR"}, "use the host folder DIR as the sandbox's / (read-only)", func(v []string) error {
+			f.layer.Root = new(absPath(v[0]))
+			return nil
+		}),
+		flag([]string{"--rootfs-writable"}, "make the --rootfs folder writable", func() { f.layer.RootWritable = new(true) }),
+		value([]string{"--cap-add"}, []string{"CAP"}, "keep a capability (e.g. CAP_NET_BIND_SERVICE)", func(v []string) error { f.layer.AddCapability(v[0]); return nil }),
+		value([]string{"--seccomp"}, []string{"default|none"}, "the system call filter", func(v []string) error { f.layer.Seccomp.Profile = new(v[0]); return nil }),
+		value([]string{"--name", "-n"}, []string{"NAME"}, "name the sandbox, so exec, ps, inspect and stop can find it", func(v []string) error {
+			f.name = v[0]
+			return sandbox.ValidName(v[0])
+		}),
+		flag([]string{"--detach", "-d"}, "start a named sandbox in the background and print its name", func() { f.detach = true }),
+		value([]string{"--json-status-fd"}, []string{"FD"}, "write JSON status lines to FD: pids and namespace ids, then the exit code", func(v []string) error {
+			fd, err := strconv.Atoi(v[0])
+			if err != nil || fd < 0 {
+				return fmt.Errorf("%q is not a descriptor number", v[0])
+			}
+			f.statusFD = fd
+			return nil
+		}),
+	)
+	register(&command{
+		name:    "run",
+		usage:   "[OPTIONS] [--] [CMD [ARGS...]]",
+		summary: "run a command in a new sandbox",
+		details: `Options layer over the profiles in the order given. With no profile, the
+embedded 'default' profile applies: every namespace new, the system
+directories read-only, a private /tmp and home, no network, no capabilities.
+With no command, the profile's process.command runs. Options end at '--' or
+at the first word that is not an option.
+
+Exit status: the app's own, 128+N if a signal N killed it, 125 if hutch
+failed, 126 if the command cannot be executed, 127 if it was not found.`,
+		options: opts,
+		run: func(args []string) int {
+			rest, code, ok := parseOrExit(commands["run"], args)
+			if !ok {
+				return code
+			}
+			return f.run(rest)
+		},
+	})
+}
+
+func (f *runFlags) run(args []string) int {
+	spec, resolved, err := f.spec(args)
+	if err != nil {
+		return fail(err)
+	}
+	if spec.Security.Seccomp.Base == "none" {
+		fmt.Fprintln(os.Stderr, "hutch: warning: the system call filter is off (seccomp none)")
+	}
+	cwd, _ := os.Getwd()
+	opts := sandbox.Options{
+		Environ:   os.Environ(),
+		Cwd:       cwd,
+		Protected: protectedPaths(resolved),
+		Detach:    f.detach,
+	}
+	if f.statusFD >= 0 {
+		opts.Status = os.NewFile(uintptr(f.statusFD), "status")
+	}
+	s, err := sandbox.Start(spec, opts)
+	if err != nil {
+		return fail(err)
+	}
+	if f.detach {
+		fmt.Println(spec.Name)
+		return 0
+	}
+	code, err := s.Wait()
+	if err != nil {
+		return fail(err)
+	}
+	return code
+}
+
+// spec resolves the profiles and the flag layer into a sandbox spec.
+func (f *runFlags) spec(args []string) (*sandbox.Spec, *profiles.Resolved, error) {
+	vars, err := profiles.VarsFromEnv()
+	if err != nil {
+		return nil, nil, err
+	}
+	loader := profiles.NewLoader(vars)
+	names := f.profiles
+	if len(names) == 0 && f.layer.Root != nil {
+		// A rootfs brings its own system: the default profile's host binds
+		// would cover it, so --rootfs alone means the minimal rootfs profile.
+		names = []string{"rootfs"}
+	}
+	resolved, err := loader.Resolve(names, &f.layer)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec, err := resolved.Spec(args, sandbox.CurrentCaller(false))
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.clearEnv {
+		spec.Process.Env.Clear = true
+		spec.Process.Env.Keep = nil
+	}
+	spec.Process.KeepFDs = f.keepFDs
+	spec.Name = f.name
+	return spec, resolved, nil
+}
+
+// protectedPaths are the host files a sandbox must never be able to
+// change: hutch's binary and the profile files in use.
+func protectedPaths(r *profiles.Resolved) []string {
+	var paths []string
+	if exe, err := os.Executable(); err == nil {
+		paths = append(paths, exe)
+	}
+	return append(paths, r.Files()...)
+}
+
+func absPath(p string) string {
+	if filepath.IsAbs(p) || strings.HasPrefix(p, "$") {
+		return p
+	}
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+func parseID(s string) (uint32, error) {
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || n == 1<<32-1 {
+		return 0, fmt.Errorf("%q is not a user or group id", s)
+	}
+	return uint32(n), nil
+}
+
+func ptr[T any](v T) *T { return &v }

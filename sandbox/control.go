@@ -1,0 +1,223 @@
+package sandbox
+
+import (
+	"errors"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// A named sandbox's init listens on a unix socket in the state directory
+// for exec requests. The init forks each requested process itself, from
+// its main thread, so the process is born inside every namespace (the time
+// namespace included) with exactly the restrictions the app has: no
+// capabilities, no_new_privs, the seccomp filter and the Landlock domain
+// are all inherited from the init. No setns is needed anywhere, which a
+// multi-threaded Go program could not do for the user and mount namespaces.
+
+// execRequest asks the init to start a process. Without a terminal the
+// client's stdin, stdout and stderr travel with it as SCM_RIGHTS.
+type execRequest struct {
+	Args []string `json:"args"`
+	Env  []string `json:"env"`
+	Cwd  string   `json:"cwd,omitempty"`
+	TTY  bool     `json:"tty,omitempty"`
+	Rows uint16   `json:"rows,omitempty"`
+	Cols uint16   `json:"cols,omitempty"`
+}
+
+// execReply reports on a requested process: started (with the pty master
+// when a terminal was asked for), error, or exit.
+type execReply struct {
+	Type  string `json:"type"`
+	PID   int    `json:"pid,omitempty"`
+	Code  int    `json:"code"`
+	Error string `json:"error,omitempty"`
+}
+
+// execSignal is the client's one message after the start: relay a signal.
+type execSignal struct {
+	Signal int `json:"signal"`
+}
+
+// session is one exec connection as the init's main loop sees it.
+type session struct {
+	ch  *channel
+	req execRequest
+	fds []int
+	pid int
+}
+
+// sessionEvent reaches the main loop from a session's reader.
+type sessionEvent struct {
+	s      *session
+	signal syscall.Signal // 0: the client hung up
+}
+
+// serveControl accepts exec requests and hands them to the main loop.
+func serveControl(fd int, pidNSIsNew bool, requests chan<- *session) {
+	for {
+		conn, _, err := unix.Accept4(fd, unix.SOCK_CLOEXEC)
+		if err != nil {
+			if err == unix.EINTR || err == unix.ECONNABORTED {
+				continue
+			}
+			return
+		}
+		go readRequest(conn, pidNSIsNew, requests)
+	}
+}
+
+func readRequest(conn int, pidNSIsNew bool, requests chan<- *session) {
+	// A peer inside the sandbox's own pid namespace has a pid there; one
+	// on the host has none (0). The socket is hidden inside, and this
+	// turns away anything in the sandbox that reaches it anyway.
+	cred, err := unix.GetsockoptUcred(conn, unix.SOL_SOCKET, unix.SO_PEERCRED)
+	if err != nil || (pidNSIsNew && cred.Pid != 0) {
+		unix.Close(conn)
+		return
+	}
+	s := &session{ch: newChannel(os.NewFile(uintptr(conn), "hutch-exec"))}
+	fds, err := s.ch.recv(&s.req)
+	if err != nil {
+		s.ch.f.Close()
+		return
+	}
+	s.fds = fds
+	requests <- s
+}
+
+// start forks the requested process; it runs on the init's main thread.
+func (s *session) start() error {
+	defer closeAll(s.fds)
+	req := s.req
+	if len(req.Args) == 0 {
+		return errorf("exec: no command")
+	}
+	attr := &syscall.ProcAttr{Env: req.Env, Sys: &syscall.SysProcAttr{Setsid: true}}
+	cwd := req.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(cwd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return errorf("exec: working directory %s: %v", cwd, orNotDir(err))
+	}
+	attr.Dir = cwd
+	var master, slave int = -1, -1
+	if req.TTY {
+		var err error
+		master, slave, err = openPTY(req.Rows, req.Cols)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(slave)
+		attr.Files = []uintptr{uintptr(slave), uintptr(slave), uintptr(slave)}
+		attr.Sys.Setctty = true
+		attr.Sys.Ctty = 0
+	} else {
+		if len(s.fds) != 3 {
+			return errorf("exec: want 3 descriptors with the request, got %d", len(s.fds))
+		}
+		attr.Files = []uintptr{uintptr(s.fds[0]), uintptr(s.fds[1]), uintptr(s.fds[2])}
+	}
+	path, err := lookPathIn(req.Args[0], req.Env, cwd)
+	if err == nil {
+		s.pid, err = syscall.ForkExec(path, req.Args, attr)
+		if err != nil {
+			err = execError(req.Args[0], err)
+		}
+	}
+	if err != nil {
+		if master >= 0 {
+			unix.Close(master)
+		}
+		return err
+	}
+	var pass []int
+	if master >= 0 {
+		pass = []int{master}
+		defer unix.Close(master)
+	}
+	return s.ch.send(execReply{Type: msgStarted, PID: s.pid}, pass...)
+}
+
+// fail reports an error to the client and ends the session.
+func (s *session) fail(err error) {
+	code := ExitSetup
+	var e *Error
+	if errors.As(err, &e) {
+		code = e.Code
+	}
+	s.ch.send(execReply{Type: msgError, Code: code, Error: err.Error()})
+	s.ch.f.Close()
+}
+
+// finish reports the process's exit status and ends the session.
+func (s *session) finish(code int) {
+	s.ch.send(execReply{Type: "exit", Code: code})
+	s.ch.f.Close()
+}
+
+// relay reads the client's signal requests until it hangs up.
+func (s *session) relay(events chan<- sessionEvent) {
+	for {
+		var m execSignal
+		if _, err := s.ch.recv(&m); err != nil {
+			events <- sessionEvent{s: s}
+			return
+		}
+		if m.Signal > 0 && m.Signal < 65 {
+			events <- sessionEvent{s: s, signal: syscall.Signal(m.Signal)}
+		}
+	}
+}
+
+// openPTY opens a terminal pair in the sandbox's own devpts.
+func openPTY(rows, cols uint16) (master, slave int, err error) {
+	master, err = unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, -1, errorf("exec -t: open /dev/ptmx: %w (the sandbox needs a /dev mount for terminals)", err)
+	}
+	if err := unix.IoctlSetPointerInt(master, unix.TIOCSPTLCK, 0); err != nil {
+		unix.Close(master)
+		return -1, -1, errorf("exec -t: unlock pty: %w", err)
+	}
+	slave, err = unix.IoctlRetInt(master, unix.TIOCGPTPEER)
+	if err != nil {
+		// TIOCGPTPEER takes O_ flags as its argument; IoctlRetInt passes 0,
+		// which opens the peer read-write.
+		unix.Close(master)
+		return -1, -1, errorf("exec -t: open pty peer: %w", err)
+	}
+	if rows > 0 && cols > 0 {
+		unix.IoctlSetWinsize(master, unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
+	}
+	return master, slave, nil
+}
+
+func orNotDir(err error) error {
+	if err == nil {
+		return unix.ENOTDIR
+	}
+	return err
+}
+
+// lookPathIn resolves a command like lookPath, with relative paths taken
+// from dir.
+func lookPathIn(cmd string, env []string, dir string) (string, error) {
+	if len(cmd) > 0 && cmd[0] != '/' && containsSlash(cmd) {
+		cmd = dir + "/" + cmd
+	}
+	return lookPath(cmd, env)
+}
+
+func containsSlash(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' {
+			return true
+		}
+	}
+	return false
+}

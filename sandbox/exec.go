@@ -1,0 +1,189 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ExecOptions describe a process to run in a named sandbox.
+type ExecOptions struct {
+	Args []string
+	// Environ is the caller's environment; the sandbox's environment
+	// policy filters it as it did the app's.
+	Environ []string
+	// Env holds variables set on top (hutch exec --env).
+	Env []string
+	Cwd string // inside; "/" when empty
+	// TTY gives the process a terminal of the sandbox's own, relayed to
+	// the caller's.
+	TTY                   bool
+	Stdin, Stdout, Stderr *os.File
+}
+
+// Exec runs a process inside every namespace of a running named sandbox,
+// with the app's restrictions, and returns its exit code.
+func Exec(rec *Record, opts ExecOptions) (int, error) {
+	if !rec.alive() {
+		return ExitSetup, errorf("sandbox %s is not running (%s)", rec.Name, rec.Status)
+	}
+	if rec.Spec != nil && rec.Spec.Process.AsPID1 {
+		return ExitSetup, errorf("sandbox %s runs its app as PID 1, without hutch's init to start processes: exec needs a sandbox started without --as-pid-1", rec.Name)
+	}
+	if len(opts.Args) == 0 {
+		return ExitSetup, errorf("exec: no command")
+	}
+	conn, err := dialControl(filepath.Join(rec.Dir, controlFile))
+	if err != nil {
+		return ExitSetup, errorf("connect to sandbox %s: %w", rec.Name, err)
+	}
+	ch := newChannel(conn)
+	defer conn.Close()
+
+	env := rec.Spec.Process.Env.Apply(opts.Environ)
+	env = append(env, opts.Env...)
+	req := execRequest{Args: opts.Args, Env: env, Cwd: opts.Cwd, TTY: opts.TTY}
+	stdin, stdout, stderr := orFile(opts.Stdin, os.Stdin), orFile(opts.Stdout, os.Stdout), orFile(opts.Stderr, os.Stderr)
+	var fds []int
+	if opts.TTY {
+		if ws, err := unix.IoctlGetWinsize(int(stdin.Fd()), unix.TIOCGWINSZ); err == nil {
+			req.Rows, req.Cols = ws.Row, ws.Col
+		}
+	} else {
+		fds = []int{int(stdin.Fd()), int(stdout.Fd()), int(stderr.Fd())}
+	}
+	// Signals are caught before the process exists so none is lost.
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	defer signal.Stop(sigs)
+
+	if err := ch.send(req, fds...); err != nil {
+		return ExitSetup, errorf("exec in %s: %w", rec.Name, err)
+	}
+	var reply execReply
+	got, err := ch.recv(&reply)
+	if err != nil {
+		return ExitSetup, errorf("exec in %s: %w", rec.Name, err)
+	}
+	if reply.Type == msgError {
+		closeAll(got)
+		return reply.Code, &Error{Code: reply.Code, Err: errors.New(reply.Error)}
+	}
+	var master *os.File
+	drained := make(chan struct{}) // the terminal's output is all copied
+	if opts.TTY {
+		if len(got) != 1 {
+			closeAll(got)
+			return ExitSetup, errorf("exec in %s: no terminal came back", rec.Name)
+		}
+		master = os.NewFile(uintptr(got[0]), "pty-master")
+		defer master.Close()
+		restore := rawTerminal(stdin)
+		defer restore()
+		go io.Copy(master, stdin)
+		go func() {
+			io.Copy(stdout, master)
+			close(drained)
+		}()
+	} else {
+		close(drained)
+		closeAll(got)
+	}
+
+	exits := make(chan execReply, 1)
+	go func() {
+		var r execReply
+		if _, err := ch.recv(&r); err != nil {
+			r = execReply{Type: msgError, Code: ExitSetup, Error: "the sandbox ended before the command did"}
+		}
+		exits <- r
+	}()
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == unix.SIGWINCH {
+				if master != nil {
+					if ws, err := unix.IoctlGetWinsize(int(stdin.Fd()), unix.TIOCGWINSZ); err == nil {
+						unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
+					}
+				}
+				continue
+			}
+			ch.send(execSignal{Signal: int(sig.(syscall.Signal))})
+		case r := <-exits:
+			// The terminal reports end of file once every holder of its
+			// other end is gone; a background job may hold it longer.
+			select {
+			case <-drained:
+			case <-time.After(time.Second):
+			}
+			if r.Type == msgError {
+				return r.Code, &Error{Code: r.Code, Err: errors.New(r.Error)}
+			}
+			return r.Code, nil
+		}
+	}
+}
+
+func orFile(f, std *os.File) *os.File {
+	if f != nil {
+		return f
+	}
+	return std
+}
+
+func dialControl(path string) (*os.File, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// listenControl creates the named sandbox's control socket.
+func listenControl(dir string) (*os.File, error) {
+	path := filepath.Join(dir, controlFile)
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	if err := unix.Listen(fd, 16); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// rawTerminal puts a terminal in raw mode, for relaying a pty, and returns
+// the function that restores it. A non-terminal is left alone.
+func rawTerminal(f *os.File) func() {
+	fd := int(f.Fd())
+	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return func() {}
+	}
+	raw := *old
+	raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	raw.Oflag &^= unix.OPOST
+	raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	raw.Cflag &^= unix.CSIZE | unix.PARENB
+	raw.Cflag |= unix.CS8
+	raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
+	unix.IoctlSetTermios(fd, unix.TCSETS, &raw)
+	return func() { unix.IoctlSetTermios(fd, unix.TCSETS, old) }
+}

@@ -1,0 +1,548 @@
+package tests
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+var allKinds = []string{"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}
+
+func TestNamespacesAreNewByDefault(t *testing.T) {
+	c := newCaller(t)
+	host := hostNamespaces(t)
+	got := fields(c.mustRun(probe("ns")...).stdout)
+	for _, kind := range allKinds {
+		if got[kind] == "" || got[kind] == host[kind] {
+			t.Errorf("%s namespace: inside %q, host %q; want a new one", kind, got[kind], host[kind])
+		}
+	}
+}
+
+func TestSharedNamespacesEqualTheHosts(t *testing.T) {
+	host := hostNamespaces(t)
+	for _, shared := range []string{"net", "ipc", "uts", "pid", "cgroup", "time", "mnt"} {
+		t.Run(shared, func(t *testing.T) {
+			c := newCaller(t)
+			args := []string{"--share-" + shared}
+			if shared == "mnt" {
+				// With the host's mount namespace nothing can be mounted,
+				// so the probe runs from where it is.
+				args = []string{"--profile", c.profile("bare.toml", "[namespaces]\nmount = false\n"), "--", probeBin, "ns"}
+			} else {
+				args = append(args, probe("ns")...)
+			}
+			got := fields(c.mustRun(args...).stdout)
+			for _, kind := range allKinds {
+				same := got[kind] == host[kind]
+				if want := kind == shared; same != want {
+					t.Errorf("%s namespace: inside %s, host %s; want shared=%v", kind, got[kind], host[kind], want)
+				}
+			}
+		})
+	}
+}
+
+// profile writes a profile file into the caller's work dir and returns
+// its path.
+func (c *caller) profile(name, text string) string {
+	p := filepath.Join(c.work, name)
+	c.writeFile(p, text, 0o644)
+	return p
+}
+
+func TestIdentity(t *testing.T) {
+	hostUID, hostGID := "65534", "65534"
+	if runAs == nil {
+		hostUID, hostGID = strconv.Itoa(os.Getuid()), strconv.Itoa(os.Getgid())
+	}
+	tests := []struct {
+		name     string
+		flags    []string
+		uid, gid string
+	}{
+		{"caller's own ids", nil, hostUID, hostGID},
+		{"root inside", []string{"--uid", "0", "--gid", "0"}, "0", "0"},
+		{"chosen ids", []string{"--uid", "1000", "--gid", "100"}, "1000", "100"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCaller(t)
+			args := append(tt.flags, "--", "sh", "-c", "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; cat /proc/self/setgroups")
+			out := lines(c.mustRun(args...).stdout)
+			want := []string{tt.uid, tt.gid, tt.uid + " " + hostUID + " 1", tt.gid + " " + hostGID + " 1", "deny"}
+			if len(out) != len(want) {
+				t.Fatalf("got %q, want %q", out, want)
+			}
+			for i := range want {
+				if strings.Join(strings.Fields(out[i]), " ") != want[i] {
+					t.Errorf("line %d: got %q, want %q", i, out[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestProcShowsOnlySandboxProcesses(t *testing.T) {
+	c := newCaller(t)
+	out := c.mustRun("sh", "-c", "for p in /proc/[0-9]*; do echo ${p#/proc/} $(cat $p/comm); done").stdout
+	seen := map[string]bool{}
+	for _, l := range lines(out) {
+		pid, comm, _ := strings.Cut(l, " ")
+		seen[comm] = true
+		if n, _ := strconv.Atoi(pid); n > 1000 {
+			t.Errorf("pid %s (%s) looks like a host pid", pid, comm)
+		}
+	}
+	for comm := range seen {
+		if !slices.Contains([]string{"hutch-init", "sh", "cat"}, comm) {
+			t.Errorf("process %q visible inside; want only the init, sh and cat:\n%s", comm, out)
+		}
+	}
+	if !seen["hutch-init"] {
+		t.Errorf("the init is not PID 1's comm:\n%s", out)
+	}
+}
+
+func TestDevIsMinimal(t *testing.T) {
+	c := newCaller(t)
+	got := lines(c.mustRun("ls", "-A", "/dev").stdout)
+	want := []string{"fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"}
+	if !slices.Equal(got, want) {
+		t.Errorf("/dev holds %q, want %q", got, want)
+	}
+}
+
+func TestDevRejectsNewFiles(t *testing.T) {
+	c := newCaller(t)
+	r := c.run("sh", "-c", "touch /dev/new")
+	if r.code == 0 || !strings.Contains(r.stderr, "Read-only file system") {
+		t.Errorf("creating /dev/new: %s", r)
+	}
+	r = c.mustRun("sh", "-c", "echo x > /dev/null; head -c 3 /dev/zero | od -An -tx1")
+	if strings.TrimSpace(r.stdout) != "00 00 00" {
+		t.Errorf("/dev/zero gave %q", r.stdout)
+	}
+}
+
+func TestReadOnlyBindCoversSubmounts(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root on the host to make a submount under the bound directory")
+	}
+	c := newCaller(t)
+	dir := filepath.Join(c.work, "data")
+	sub := filepath.Join(dir, "sub")
+	os.MkdirAll(sub, 0o777)
+	os.Chmod(dir, 0o777)
+	if err := unix.Mount("tmpfs", sub, "tmpfs", 0, "mode=1777"); err != nil {
+		t.Fatalf("mount submount: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(sub, unix.MNT_DETACH) })
+	r := c.run("--ro-bind", dir, "/data", "--", "sh", "-c", "touch /data/a; echo $?; touch /data/sub/b; echo $?")
+	if got := lines(r.stdout); !slices.Equal(got, []string{"1", "1"}) {
+		t.Errorf("writes into a read-only bind and its submount: %s", r)
+	}
+	if strings.Count(r.stderr, "Read-only file system") != 2 {
+		t.Errorf("want two EROFS failures: %s", r)
+	}
+	// A read-write bind takes the write through to the host.
+	c.mustRun("--bind", dir, "/data", "--", "touch", "/data/sub/rw")
+	if _, err := os.Stat(filepath.Join(sub, "rw")); err != nil {
+		t.Errorf("write through a read-write bind did not reach the host: %v", err)
+	}
+}
+
+func TestTmpfsSizeIsHonoured(t *testing.T) {
+	c := newCaller(t)
+	p := c.profile("small.toml", `extends = ["default"]
+[[mount]]
+type = "tmpfs"
+target = "/small"
+size = "1M"
+`)
+	r := c.run("--profile", p, "--", "sh", "-c", "dd if=/dev/zero of=/small/f bs=1024 count=512 2>/dev/null && echo half-ok; dd if=/dev/zero of=/small/g bs=1024 count=1024")
+	if !strings.Contains(r.stdout, "half-ok") || !strings.Contains(r.stderr, "No space left on device") {
+		t.Errorf("a 1M tmpfs: %s", r)
+	}
+}
+
+func TestHostnameIsTheSandboxs(t *testing.T) {
+	before, _ := os.Hostname()
+	c := newCaller(t)
+	if got := strings.TrimSpace(c.mustRun("hostname").stdout); got != "hutch" {
+		t.Errorf("default hostname %q, want hutch", got)
+	}
+	if got := strings.TrimSpace(c.mustRun("--hostname", "box", "--", "hostname").stdout); got != "box" {
+		t.Errorf("hostname %q, want box", got)
+	}
+	if after, _ := os.Hostname(); after != before {
+		t.Errorf("the host's hostname changed from %q to %q", before, after)
+	}
+}
+
+func TestClockOffsetsShowInUptime(t *testing.T) {
+	c := newCaller(t)
+	p := c.profile("clock.toml", "extends = [\"default\"]\n[time]\nboottime_offset = \"240h\"\nmonotonic_offset = \"48h\"\n")
+	out := c.mustRun("--profile", p, "--", "cat", "/proc/uptime").stdout
+	inside, err := strconv.ParseFloat(strings.Fields(out)[0], 64)
+	if err != nil {
+		t.Fatalf("uptime %q: %v", out, err)
+	}
+	var host unix.Sysinfo_t
+	unix.Sysinfo(&host)
+	shift := inside - float64(host.Uptime)
+	if shift < 240*3600-60 || shift > 240*3600+60 {
+		t.Errorf("uptime inside %.0fs, host %ds: shifted by %.0fs, want 240h", inside, host.Uptime, shift)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	c := newCaller(t)
+	c.writeFile(filepath.Join(c.work, "notexec"), "#!/bin/sh\necho hi\n", 0o644)
+	bad := c.profile("bad.toml", "extends = [\"default\"]\nhostname = 3\n")
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"success", []string{"true"}, 0},
+		{"app status", []string{"sh", "-c", "exit 42"}, 42},
+		{"killed by SIGKILL", []string{"sh", "-c", "kill -9 $$"}, 137},
+		{"killed by SIGTERM", []string{"sh", "-c", "kill -TERM $$"}, 143},
+		{"bad profile", []string{"--profile", bad, "--", "true"}, 125},
+		{"unknown option", []string{"--no-such-option", "true"}, 125},
+		{"not executable", []string{"--ro-bind", filepath.Join(c.work, "notexec"), "/notexec", "--", "/notexec"}, 126},
+		{"a directory", []string{"/usr"}, 126},
+		{"not found", []string{"no-such-command-anywhere"}, 127},
+		{"not found by path", []string{"/no/such/file"}, 127},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := c.run(tt.args...)
+			if r.code != tt.want {
+				t.Errorf("exit %d, want %d\n%s", r.code, tt.want, r)
+			}
+			if tt.want < 125 || tt.want > 127 {
+				return
+			}
+			if !strings.HasPrefix(r.stderr, "hutch: ") {
+				t.Errorf("error not reported as 'hutch: ...': %q", r.stderr)
+			}
+			if strings.Count(r.stderr, "hutch: ") != 1 {
+				t.Errorf("error reported more than once: %q", r.stderr)
+			}
+		})
+	}
+}
+
+func TestOrphansAreReaped(t *testing.T) {
+	c := newCaller(t)
+	// The subshell exits at once; its sleep becomes an orphan of PID 1
+	// and exits a little later. Without a reaper it stays a zombie.
+	out := c.mustRun("sh", "-c", "( sleep 0.1 & ); sleep 0.6; cat /proc/[0-9]*/stat").stdout
+	for _, l := range lines(out) {
+		// pid (comm) state ...
+		i := strings.LastIndex(l, ")")
+		if i > 0 && len(l) > i+2 && l[i+2] == 'Z' {
+			t.Errorf("zombie left inside: %s", l)
+		}
+	}
+}
+
+// startHutch starts hutch run and returns once the app printed "ready".
+func (c *caller) startHutch(args ...string) (*exec.Cmd, *bufio.Reader) {
+	c.t.Helper()
+	cmd, out, _ := c.startHutchWithInput(args...)
+	return cmd, out
+}
+
+// startHutchWithInput is startHutch with a pipe to the app's stdin.
+func (c *caller) startHutchWithInput(args ...string) (*exec.Cmd, *bufio.Reader, *os.File) {
+	c.t.Helper()
+	cmd := c.command(context.Background(), append([]string{"run"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	stdinR, stdinW, err := os.Pipe()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	cmd.Stdin = stdinR
+	c.t.Cleanup(func() { stdinW.Close() })
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	stdinR.Close()
+	r := bufio.NewReader(stdout)
+	line, err := r.ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "ready" {
+		c.t.Fatalf("waiting for ready: %q %v", line, err)
+	}
+	return cmd, r, stdinW
+}
+
+func TestSIGTERMReachesTheApp(t *testing.T) {
+	c := newCaller(t)
+	cmd, out := c.startHutch("sh", "-c", `trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done`)
+	cmd.Process.Signal(syscall.SIGTERM)
+	rest, _ := out.ReadString(0)
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 7 || !strings.Contains(rest, "got-term") {
+		t.Errorf("after SIGTERM: exit %d (%v), output %q; want 7 and got-term", code, err, rest)
+	}
+}
+
+// processesWith lists host pids whose command line contains marker.
+func processesWith(marker string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && strings.Contains(string(cmdline), marker) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func TestSIGKILLToHutchEndsTheSandbox(t *testing.T) {
+	c := newCaller(t)
+	marker := "1000." + strconv.Itoa(os.Getpid())
+	cmd, _ := c.startHutch("sh", "-c", "sleep "+marker+" & sleep "+marker+"1 & echo ready; wait")
+	waitFor(t, "the sandbox's processes", 5*time.Second, func() bool { return len(processesWith(marker)) >= 2 })
+	cmd.Process.Kill()
+	cmd.Wait()
+	waitFor(t, "every sandbox process to end", 5*time.Second, func() bool { return len(processesWith(marker)) == 0 })
+}
+
+func TestInheritedDescriptorsAreClosed(t *testing.T) {
+	c := newCaller(t)
+	leaks := make([]*os.File, 5) // fds 3..7 of hutch
+	for i := range leaks {
+		f, err := os.Open(c.work)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		leaks[i] = f
+	}
+	withLeaks := func(cmd *exec.Cmd) { cmd.ExtraFiles = leaks }
+	r := c.runWith(withLeaks, probe("fds")...)
+	var fds []string
+	for _, l := range lines(r.stdout) {
+		fds = append(fds, strings.Fields(l)[0])
+	}
+	if r.code != 0 || !slices.Equal(fds, []string{"0", "1", "2"}) {
+		t.Errorf("descriptors inside: %v\n%s", fds, r)
+	}
+	r = c.runWith(withLeaks, append([]string{"--keep-fd", "7"}, probe("fds")...)...)
+	if !strings.Contains(r.stdout, "7 ") || strings.Contains(r.stdout, "\n6 ") {
+		t.Errorf("--keep-fd 7 should pass fd 7 and only it:\n%s", r)
+	}
+}
+
+// openPTY opens a pseudo-terminal pair on the host.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here (%v): the TIOCSTI test needs one", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runAs != nil {
+		s.Chown(int(runAs.Uid), int(runAs.Gid))
+	}
+	t.Cleanup(func() { m.Close(); s.Close() })
+	return m, s
+}
+
+func TestTIOCSTIIsRefused(t *testing.T) {
+	c := newCaller(t)
+	_, slave := openPTY(t)
+	// The terminal is hutch's controlling terminal, as in an interactive
+	// shell; the app must not be able to push input into it.
+	onTTY := func(cmd *exec.Cmd) {
+		cmd.Stdin = slave
+		cmd.SysProcAttr.Setsid = true
+		cmd.SysProcAttr.Setctty = true
+		cmd.SysProcAttr.Ctty = 0
+	}
+	r := c.runWith(onTTY, probe("tiocsti")...)
+	if got := strings.TrimSpace(r.stdout); got != "EPERM" {
+		t.Errorf("TIOCSTI from the app: %s", r)
+	}
+}
+
+func TestEnvironmentPolicy(t *testing.T) {
+	c := newCaller(t)
+	c.extraEnv = []string{"SECRET_TOKEN=hunter2", "TERM=xterm"}
+	env := c.mustRun("--setenv", "FOO", "bar", "--unsetenv", "LANG", "--", "env").stdout
+	for _, want := range []string{"FOO=bar", "TERM=xterm", "HOME=" + c.home} {
+		if !strings.Contains(env, want+"\n") {
+			t.Errorf("environment lacks %s:\n%s", want, env)
+		}
+	}
+	for _, unwanted := range []string{"SECRET_TOKEN", "LANG="} {
+		if strings.Contains(env, unwanted) {
+			t.Errorf("environment has %s:\n%s", unwanted, env)
+		}
+	}
+	// --clearenv drops the caller's variables, the kept ones included;
+	// what profiles and flags set remains (the default profile sets PATH).
+	env = c.mustRun("--clearenv", "--setenv", "ONLY", "1", "--", "/usr/bin/env").stdout
+	got := lines(env)
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"ONLY=1", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"}) {
+		t.Errorf("--clearenv left %q", got)
+	}
+}
+
+func TestWorkingDirectory(t *testing.T) {
+	c := newCaller(t)
+	if got := strings.TrimSpace(c.mustRun("pwd").stdout); got != "/" {
+		t.Errorf("cwd %q; the caller's cwd is not visible, want /", got)
+	}
+	if got := strings.TrimSpace(c.mustRun("--bind", c.work, c.work, "--", "pwd").stdout); got != c.work {
+		t.Errorf("cwd %q; the caller's cwd is bound, want %s", got, c.work)
+	}
+	if got := strings.TrimSpace(c.mustRun("--chdir", "/usr", "--", "pwd").stdout); got != "/usr" {
+		t.Errorf("--chdir /usr gave %q", got)
+	}
+	r := c.run("--chdir", "/no/such/dir", "--", "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "/no/such/dir") {
+		t.Errorf("--chdir to a missing dir: %s", r)
+	}
+}
+
+func TestBadProfileRunsNothing(t *testing.T) {
+	c := newCaller(t)
+	bad := c.profile("bad.toml", "extends = [\"default\"]\n\n[namespaces]\nnett = true\n")
+	marker := filepath.Join(c.work, "ran")
+	r := c.run("--profile", bad, "--bind", c.work, c.work, "--", "touch", marker)
+	if r.code != 125 || !strings.Contains(r.stderr, "bad.toml:4:1") || !strings.Contains(r.stderr, "nett") {
+		t.Errorf("bad profile: %s", r)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("the command ran despite the bad profile")
+	}
+}
+
+func TestMissingBindSourceIsNamed(t *testing.T) {
+	c := newCaller(t)
+	r := c.run("--bind", "/no/such/source", "/x", "--", "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "/no/such/source") {
+		t.Errorf("missing bind source: %s", r)
+	}
+	c.mustRun("--bind-try", "/no/such/source", "/x", "--", "true")
+}
+
+func TestMountTargetsStayInsideTheRoot(t *testing.T) {
+	c := newCaller(t)
+	dir := filepath.Join(c.work, "d")
+	os.Mkdir(dir, 0o755)
+	c.own(dir)
+	// Symlinks that point out of the bound directory, absolute and relative.
+	for name, target := range map[string]string{"abs": "/tmp", "rel": "../../../../../../../../tmp"} {
+		link := filepath.Join(dir, name)
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		c.own(link)
+	}
+	escape := "hutch-escape-" + strconv.Itoa(os.Getpid())
+	r := c.mustRun("--ro-bind", dir, "/d", "--dir", "/d/abs/"+escape+"-a", "--dir", "/d/rel/"+escape+"-r", "--", "ls", "/tmp")
+	for _, suffix := range []string{"-a", "-r"} {
+		if !strings.Contains(r.stdout, escape+suffix) {
+			t.Errorf("the target through a symlink should land in the sandbox's /tmp: %s", r)
+		}
+		if _, err := os.Stat(filepath.Join("/tmp", escape+suffix)); err == nil {
+			os.Remove(filepath.Join("/tmp", escape+suffix))
+			t.Errorf("a mount target followed a symlink out of the new root onto the host")
+		}
+	}
+}
+
+func TestHostMountsDoNotPropagateIn(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root on the host to mount something after the sandbox starts")
+	}
+	c := newCaller(t)
+	dir := filepath.Join(c.work, "d")
+	os.MkdirAll(filepath.Join(dir, "m"), 0o755)
+	cmd, out, in := c.startHutchWithInput("--ro-bind", dir, "/d", "--", "sh", "-c", "echo ready; read x; ls -A /d/m; echo done")
+	if err := unix.Mount("tmpfs", filepath.Join(dir, "m"), "tmpfs", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(filepath.Join(dir, "m"), unix.MNT_DETACH)
+	if err := os.WriteFile(filepath.Join(dir, "m", "late"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in.WriteString("go\n")
+	rest, _ := out.ReadString(0)
+	cmd.Wait()
+	if strings.TrimSpace(rest) != "done" {
+		t.Errorf("a mount made on the host after start is visible inside: %q", rest)
+	}
+}
+
+func TestOldRootLeavesNoTrace(t *testing.T) {
+	c := newCaller(t)
+	r := c.mustRun("sh", "-c", "ls -A /; cat /proc/self/mountinfo")
+	for _, trace := range []string{"oldroot", "newroot", "files"} {
+		if strings.Contains(r.stdout, trace) {
+			t.Errorf("%q visible inside:\n%s", trace, r.stdout)
+		}
+	}
+}
+
+func TestCapabilitiesAreDropped(t *testing.T) {
+	for _, uid := range []string{"0", "1000"} {
+		c := newCaller(t)
+		status := c.mustRun("--uid", uid, "--", "cat", "/proc/self/status").stdout
+		for _, want := range []string{"CapInh:\t0000000000000000", "CapPrm:\t0000000000000000", "CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "CapAmb:\t0000000000000000", "NoNewPrivs:\t1"} {
+			if !strings.Contains(status, want+"\n") {
+				t.Errorf("uid %s: /proc/self/status lacks %q", uid, want)
+			}
+		}
+	}
+}
+
+func TestAppAsPID1(t *testing.T) {
+	c := newCaller(t)
+	if got := strings.TrimSpace(c.mustRun("sh", "-c", "echo $$").stdout); got == "1" {
+		t.Errorf("the app is PID 1 without --as-pid-1")
+	}
+	if got := strings.TrimSpace(c.mustRun("--as-pid-1", "--", "sh", "-c", "echo $$").stdout); got != "1" {
+		t.Errorf("--as-pid-1: the app's pid is %s", got)
+	}
+	if r := c.run("--as-pid-1", "--", "sh", "-c", "exit 3"); r.code != 3 {
+		t.Errorf("--as-pid-1 exit status: %s", r)
+	}
+}
