@@ -117,6 +117,13 @@ func (in *inside) setup() (string, error) {
 		}
 		in.namespaces = ids
 	}
+	if !spec.Security.Seccomp.NestedUserns {
+		// Defence in depth behind the seccomp rule: this user namespace may
+		// have no children, whatever system call creates them.
+		if err := writeUsernsLimit(0); err != nil {
+			return "", errorf("disable nested user namespaces: %w", err)
+		}
+	}
 	if spec.NewShares(NSMount) {
 		if err := buildRoot(in.cfg); err != nil {
 			return "", err
@@ -171,6 +178,11 @@ func (in *inside) restrict() error {
 	// anything in the sandbox, even with the same uid.
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		return errorf("set non-dumpable: %w", err)
+	}
+	// Last: the filter also binds the init, and every call above may be
+	// one it denies.
+	if err := in.cfg.Seccomp.Install(); err != nil {
+		return errorf("%w", err)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hutch-sandbox/hutch/idmap"
+	"github.com/hutch-sandbox/hutch/seccomp"
 )
 
 // InitArg is the argument that makes the hutch binary act as a sandbox's
@@ -92,7 +93,13 @@ func Start(spec *Spec, opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, errorf("id map: %w", err)
 	}
-	l := &launch{spec: spec, opts: opts}
+	// Compiled on the host, where libseccomp is: the init only loads the
+	// finished program.
+	filter, err := seccomp.Compile(spec.Security.Seccomp)
+	if err != nil {
+		return nil, errorf("%w", err)
+	}
+	l := &launch{spec: spec, opts: opts, filter: filter}
 	defer l.closeFiles()
 	s, err := l.start(plan)
 	if err != nil {
@@ -106,10 +113,11 @@ func Start(spec *Spec, opts Options) (*Sandbox, error) {
 
 // launch holds what one Start opens, so every failure releases it.
 type launch struct {
-	spec  *Spec
-	opts  Options
-	dir   string     // state directory of a named sandbox
-	files []*os.File // opened for the init; closed once it has them
+	spec   *Spec
+	opts   Options
+	dir    string // state directory of a named sandbox
+	filter *seccomp.Program
+	files  []*os.File // opened for the init; closed once it has them
 }
 
 func (l *launch) closeFiles() {
@@ -134,6 +142,7 @@ func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
 		Env:       spec.Process.Env.Apply(opts.Environ),
 		CallerCwd: opts.Cwd,
 		Plan:      plan,
+		Seccomp:   l.filter,
 		Protected: opts.Protected,
 		// Every sandbox's control socket lives there; none may reach one.
 		Hidden:    []string{StateRoot()},
@@ -205,7 +214,23 @@ func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
 	if spec.Process.DieWithParent && !opts.Detach {
 		attr.Sys.Pdeathsig = syscall.SIGKILL
 	}
+	restoreLimit := func() {}
+	if opts.joined {
+		// The joined sandbox's init forbade new user namespaces inside its
+		// own; this one, a child of it, is made by hutch, which holds
+		// CAP_SYS_RESOURCE there, and the limit returns at once. The app
+		// of that sandbox cannot use the moment: its seccomp filter denies
+		// CLONE_NEWUSER (the limit is only lifted where it was 0, that
+		// is where the filter is on).
+		if n, err := readUsernsLimit(); err == nil && n == 0 {
+			if err := writeUsernsLimit(1); err != nil {
+				return nil, errorf("allow a user namespace in the joined sandbox: %w", err)
+			}
+			restoreLimit = func() { writeUsernsLimit(0) }
+		}
+	}
 	pid, _, err := syscall.StartProcess("/proc/self/exe", []string{"hutch", InitArg, strconv.Itoa(fds[0])}, attr)
+	restoreLimit()
 	if err != nil {
 		parentEnd.Close()
 		signal.Stop(sigs)

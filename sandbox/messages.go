@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/hutch-sandbox/hutch/idmap"
+	"github.com/hutch-sandbox/hutch/seccomp"
 )
 
 // initConfig is what the host side sends the init once the id maps are in
@@ -13,6 +14,8 @@ type initConfig struct {
 	Env       []string   `json:"env"`        // the app's environment, policy applied
 	CallerCwd string     `json:"caller_cwd"` // the caller's working directory
 	Plan      idmap.Plan `json:"plan"`
+	// Seccomp is the compiled filter, nil for none.
+	Seccomp *seccomp.Program `json:"seccomp,omitempty"`
 	// Hidden are host paths that must not be reachable inside even when a
 	// bind exposes them: hutch's state directory with its control sockets.
 	Hidden []string `json:"hidden,omitempty"`

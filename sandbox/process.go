@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/moby/sys/capability"
@@ -154,6 +155,17 @@ func dropCapabilities(keepNames []string) error {
 		}
 		keep = append(keep, c)
 	}
+	// Root in the sandbox gets no capabilities from exec (NOROOT), the
+	// kept ones reach the app only as ambient ones, and none of it can be
+	// undone: every bit is locked, as systemd's SecureBits= and
+	// libcap's capsh --secbits do for a service that must stay unprivileged.
+	bits := secbitNoRoot | secbitNoRootLocked | secbitKeepCapsLocked
+	if len(keep) == 0 {
+		bits |= secbitNoCapAmbientRaise | secbitNoCapAmbientRaiseLocked
+	}
+	if err := unix.Prctl(unix.PR_SET_SECUREBITS, uintptr(bits), 0, 0, 0); err != nil {
+		return errorf("lock securebits: %w", err)
+	}
 	caps, err := capability.NewPid2(0)
 	if err != nil {
 		return errorf("capabilities: %w", err)
@@ -174,3 +186,32 @@ func userName(uid uint32) string {
 	}
 	return u.Username
 }
+
+// usernsLimitPath is the calling process's user namespace's limit on user
+// namespaces created in it (each user namespace has its own set).
+const usernsLimitPath = "/proc/sys/user/max_user_namespaces"
+
+// writeUsernsLimit sets how many user namespaces may be created inside
+// the caller's own. Only a holder of CAP_SYS_RESOURCE in that namespace
+// may change it, which the app never is.
+func writeUsernsLimit(n int) error {
+	return os.WriteFile(usernsLimitPath, []byte(strconv.Itoa(n)), 0)
+}
+
+// readUsernsLimit is writeUsernsLimit's counterpart.
+func readUsernsLimit() (int, error) {
+	b, err := os.ReadFile(usernsLimitPath)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
+}
+
+// Securebits from linux/securebits.h.
+const (
+	secbitNoRoot                  = 1 << 0
+	secbitNoRootLocked            = 1 << 1
+	secbitKeepCapsLocked          = 1 << 5
+	secbitNoCapAmbientRaise       = 1 << 6
+	secbitNoCapAmbientRaiseLocked = 1 << 7
+)

@@ -345,13 +345,95 @@ func (b *rootBuilder) proc(target string) error {
 			return fmt.Errorf("bind the host's /proc: %w", err)
 		}
 		defer unix.Close(tree)
-		return b.attach(tree, target, true)
+		if err := b.attach(tree, target, true); err != nil {
+			return err
+		}
+		return b.maskProc(target)
 	}
 	err := b.mountFS("proc", nil, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC, target)
 	if errors.Is(err, unix.EPERM) {
 		return fmt.Errorf("%w (the kernel refuses a new procfs while the host's /proc has parts hidden by other mounts, as in some containers)", err)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return b.maskProc(target)
+}
+
+// Kernel interfaces under /proc that tell an app about the host or act on
+// it. Most already refuse a user that is root only in its own user
+// namespace; masking them as Docker and runc do also covers kernels where
+// one of them is readable, and keeps their contents out of reach of a
+// future bug.
+var (
+	procMaskedFiles = []string{
+		"kcore", "keys", "key-users", "timer_list", "timer_stats",
+		"sched_debug", "latency_stats", "sysrq-trigger", "kallsyms",
+		"kpagecount", "kpageflags", "kpagecgroup", "pagetypeinfo", "vmallocinfo",
+	}
+	procMaskedDirs   = []string{"acpi", "asound", "scsi", "driver", "tty/driver"}
+	procReadOnlyDirs = []string{"sys", "bus", "fs", "irq", "sysvipc"}
+)
+
+// maskProc hides procMaskedFiles behind the host's /dev/null and
+// procMaskedDirs behind empty read-only tmpfs, and makes procReadOnlyDirs
+// (sysctls among them) read-only. An app that may create user namespaces
+// of its own is left a /proc without overmounts: the kernel refuses a new
+// procfs inside (mount_too_revealing) where any proc mount is partly
+// hidden, and the apps that need nested namespaces (bubblewrap, Chromium's
+// sandbox) mount one.
+func (b *rootBuilder) maskProc(target string) error {
+	if b.spec.Security.Seccomp.NestedUserns {
+		return nil
+	}
+	for _, dir := range procReadOnlyDirs {
+		p := path.Join(target, dir)
+		fd, err := b.open(p)
+		if err != nil {
+			continue
+		}
+		tree, err := unix.OpenTree(fd, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE)
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("read-only %s: %w", p, err)
+		}
+		err = b.setattr(tree, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC, true)
+		if err == nil {
+			err = b.attach(tree, p, true)
+		}
+		unix.Close(tree)
+		if err != nil {
+			return fmt.Errorf("read-only %s: %w", p, err)
+		}
+	}
+	for _, file := range procMaskedFiles {
+		p := path.Join(target, file)
+		fd, err := b.open(p)
+		if err != nil {
+			continue // not on this kernel
+		}
+		unix.Close(fd)
+		tree, _, err := b.cloneSource("/dev/null", unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
+		if err == nil {
+			err = b.attach(tree, p, false)
+			unix.Close(tree)
+		}
+		if err != nil {
+			return fmt.Errorf("mask %s: %w", p, err)
+		}
+	}
+	for _, dir := range procMaskedDirs {
+		p := path.Join(target, dir)
+		fd, err := b.open(p)
+		if err != nil {
+			continue
+		}
+		unix.Close(fd)
+		if err := b.mountFS("tmpfs", map[string]string{"mode": "0555", "size": "4k"}, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC, p); err != nil {
+			return fmt.Errorf("mask %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // devNodes are the host device nodes a minimal /dev holds.

@@ -295,7 +295,35 @@ func (s *Spec) Validate() error {
 			return fmt.Errorf("keep fd %d: stdin, stdout and stderr are always passed", fd)
 		}
 	}
+	if err := s.Security.Seccomp.Validate(); err != nil {
+		return err
+	}
+	if denied := s.Security.Seccomp.DeniedOutright(initSyscalls); len(denied) > 0 {
+		return fmt.Errorf("seccomp: %s cannot be denied: hutch's init (PID 1) runs under the same filter and needs %s to reap, relay signals and serve exec",
+			strings.Join(denied, ", "), plural(len(denied), "it", "them"))
+	}
 	return nil
+}
+
+// initSyscalls are the calls the init (and the Go runtime under it) makes
+// after the filter is loaded: waiting for and starting processes, relaying
+// signals, serving the control socket, scheduling threads. Read off strace
+// of a named sandbox serving exec requests.
+var initSyscalls = []string{
+	"read", "write", "close", "openat", "newfstatat", "fstat", "faccessat", "faccessat2",
+	"fcntl", "dup3", "pipe2", "ioctl", "chdir",
+	"mmap", "munmap", "madvise", "mprotect", "brk",
+	"futex", "nanosleep", "sched_yield", "getpid", "gettid", "getppid", "tgkill", "kill",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
+	"clone", "execve", "wait4", "waitid", "exit", "exit_group", "setpgid", "setsid", "prctl",
+	"epoll_create1", "epoll_ctl", "epoll_pwait", "accept4", "recvmsg", "sendmsg", "getsockopt",
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func (m Mount) validate() error {

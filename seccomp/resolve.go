@@ -133,3 +133,21 @@ func (rs *ruleSet) denies(name string) bool {
 }
 
 func isGroup(e string) bool { return len(e) > 0 && e[0] == '@' }
+
+// DeniedOutright returns those of names the policy denies whatever their
+// arguments, in the order given. A launcher whose own code must keep
+// making some calls under the filter uses it to refuse such a policy up
+// front rather than fail inside the sandbox.
+func (p Policy) DeniedOutright(names []string) []string {
+	if p.Base == "none" {
+		return nil
+	}
+	rs := resolve(p)
+	var out []string
+	for _, n := range names {
+		if rs.denies(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -22,6 +22,8 @@ var (
 	binDir   string // 0755 directory holding hutch and probe
 	hutchBin string
 	probeBin string
+	// probe32Bin is the probe built for i386, where the kernel runs it.
+	probe32Bin string
 	// runAs is the unprivileged identity the tests run hutch as; nil means
 	// the tests already run unprivileged.
 	runAs *syscall.Credential
@@ -49,6 +51,7 @@ func setup(m *testing.M) (int, error) {
 	binDir = dir
 	hutchBin = filepath.Join(dir, "hutch")
 	probeBin = filepath.Join(dir, "probe")
+	probe32Bin = filepath.Join(dir, "probe32")
 	if out, err := exec.Command("go", "build", "-o", hutchBin, "../cmd/hutch").CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("build hutch: %v\n%s", err, out)
 	}
@@ -56,6 +59,13 @@ func setup(m *testing.M) (int, error) {
 	probe.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := probe.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("build probe: %v\n%s", err, out)
+	}
+	// The same probe for i386: Go's 386 port enters the kernel through int
+	// 0x80, the compat entry point a filter must cover as well.
+	probe32 := exec.Command("go", "build", "-o", probe32Bin, "./probe")
+	probe32.Env = append(os.Environ(), "CGO_ENABLED=0", "GOARCH=386")
+	if out, err := probe32.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("build probe for i386: %v\n%s", err, out)
 	}
 	if os.Geteuid() == 0 {
 		runAs = &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,6 +148,10 @@ func TestExecHasTheAppsRestrictions(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("exec'd process lacks %q:\n%s", want, r.stdout)
 		}
+	}
+	r = c.hutch("exec", "locked", "/probe", "errno", "keyctl", "unshare-user", "getpid")
+	if got, want := fields(r.stdout), map[string]string{"keyctl": "EPERM", "unshare-user": "EPERM", "getpid": "OK"}; !maps.Equal(got, want) {
+		t.Errorf("system calls from an exec'd process: got %v, want %v (the app's filter)\n%s", got, want, r)
 	}
 	_, slave := openPTY(t)
 	r = c.hutchWith(func(cmd *exec.Cmd) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,6 +36,49 @@ var checks = map[string]func(args []string){
 	"tiocsti": tiocsti,
 	"errno":   syscallErrno,
 	"ns":      namespaces,
+	"prctl":   prctlState,
+	"threads": threads,
+}
+
+// threads runs work on several OS threads at once, each making system
+// calls, the way a multi-threaded Go server does, and prints "ok N".
+func threads(args []string) {
+	n := 8
+	done := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			runtime.LockOSThread()
+			f, err := os.CreateTemp("", "probe-thread-")
+			if err == nil {
+				_, err = f.WriteString(strings.Repeat("x", 4096))
+				f.Close()
+				os.Remove(f.Name())
+			}
+			done <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-done; err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+	}
+	fmt.Println("ok", n)
+}
+
+// prctlState prints the securebits, no_new_privs and dumpable flags.
+func prctlState([]string) {
+	for _, q := range []struct {
+		name   string
+		option int
+	}{{"securebits", unix.PR_GET_SECUREBITS}, {"no_new_privs", unix.PR_GET_NO_NEW_PRIVS}, {"dumpable", unix.PR_GET_DUMPABLE}} {
+		v, err := unix.PrctlRetInt(q.option, 0, 0, 0, 0)
+		if err != nil {
+			fmt.Println(q.name, errnoName(err))
+			continue
+		}
+		fmt.Printf("%s %#x\n", q.name, v)
+	}
 }
 
 // errnoName renders an error as the errno's symbolic name, or OK.

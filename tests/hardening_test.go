@@ -1,0 +1,220 @@
+package tests
+
+import (
+	"errors"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// deniedCalls are what the default profile must refuse, with the errno a
+// program sees: EPERM for a denied call, ENOSYS for clone3 (so libcs fall
+// back to clone, whose flags the filter can inspect) and EAFNOSUPPORT for
+// a socket family the filter leaves out, as for a kernel without it.
+var deniedCalls = map[string]string{
+	"io_uring_setup":                "EPERM",
+	"perf_event_open":               "EPERM",
+	"userfaultfd":                   "EPERM",
+	"keyctl":                        "EPERM",
+	"add_key":                       "EPERM",
+	"bpf":                           "EPERM",
+	"ptrace-init":                   "EPERM",
+	"ptrace-parent":                 "EPERM",
+	"unshare-user":                  "EPERM",
+	"unshare-net":                   "EPERM",
+	"clone3":                        "ENOSYS",
+	"mount":                         "EPERM",
+	"umount":                        "EPERM",
+	"socket-vsock":                  "EAFNOSUPPORT",
+	"socket-packet":                 "EAFNOSUPPORT",
+	"personality-read-implies-exec": "EPERM",
+}
+
+// allowedCalls are ordinary calls the filter must let through.
+var allowedCalls = map[string]string{
+	"socket-inet": "OK",
+	"socket-unix": "OK",
+	"getpid":      "OK",
+}
+
+func errnoArgs(m map[string]string) []string {
+	args := []string{"errno"}
+	for name := range m {
+		args = append(args, name)
+	}
+	return args
+}
+
+func checkErrnos(t *testing.T, what string, got map[string]string, want map[string]string) {
+	t.Helper()
+	for name, errno := range want {
+		if got[name] != errno {
+			t.Errorf("%s: %s gave %q, want %s", what, name, got[name], errno)
+		}
+	}
+}
+
+func TestDefaultFilterDeniesEscapes(t *testing.T) {
+	c := newCaller(t)
+	r := c.mustRun(probe(errnoArgs(deniedCalls)...)...)
+	checkErrnos(t, "default profile", fields(r.stdout), deniedCalls)
+	r = c.mustRun(probe(errnoArgs(allowedCalls)...)...)
+	checkErrnos(t, "default profile", fields(r.stdout), allowedCalls)
+}
+
+// The filter is only meaningful if these calls work without it: the same
+// probe with seccomp off must get further for the calls nothing else
+// stops (capabilities and no_new_privs stop the rest).
+func TestFilterIsWhatDenies(t *testing.T) {
+	c := newCaller(t)
+	r := c.mustRun(append([]string{"--seccomp", "none"}, probe("errno", "io_uring_setup", "keyctl", "socket-vsock", "personality-read-implies-exec")...)...)
+	got := fields(r.stdout)
+	for _, name := range []string{"io_uring_setup", "keyctl", "personality-read-implies-exec"} {
+		if got[name] != "OK" {
+			t.Errorf("without a filter %s gave %q, want OK: the test would not notice a missing rule", name, got[name])
+		}
+	}
+	if !strings.Contains(r.stderr, "system call filter is off") {
+		t.Errorf("seccomp none gave no warning: %s", r)
+	}
+}
+
+func TestI386EntryPointIsFiltered(t *testing.T) {
+	if err := exec.Command(probe32Bin, "errno", "getpid").Run(); err != nil {
+		var errno syscall.Errno
+		if errors.As(err, &errno) && errno == syscall.ENOEXEC || strings.Contains(err.Error(), "exec format error") {
+			t.Skip("this kernel runs no i386 programs (CONFIG_IA32_EMULATION off or ia32_emulation=0); the compat filter is covered by the seccomp package's interpreter tests")
+		}
+		t.Fatalf("probe32 on the host: %v", err)
+	}
+	c := newCaller(t)
+	args := append([]string{"--ro-bind", probe32Bin, "/probe32", "--", "/probe32"}, errnoArgs(deniedCalls)...)
+	r := c.mustRun(args...)
+	checkErrnos(t, "i386 entry point", fields(r.stdout), deniedCalls)
+}
+
+func TestProcessStatusIsLockedDown(t *testing.T) {
+	c := newCaller(t)
+	r := c.mustRun("--", "sh", "-c", "grep -E '^(Cap...|NoNewPrivs|Seccomp):' /proc/self/status /proc/1/status")
+	for _, pid := range []string{"self", "1"} {
+		for _, want := range []string{"CapInh:\t0000000000000000", "CapPrm:\t0000000000000000", "CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "CapAmb:\t0000000000000000", "Seccomp:\t2"} {
+			if !strings.Contains(r.stdout, "/proc/"+pid+"/status:"+want) {
+				t.Errorf("/proc/%s/status lacks %q:\n%s", pid, want, r.stdout)
+			}
+		}
+	}
+	if !strings.Contains(r.stdout, "/proc/self/status:NoNewPrivs:\t1") {
+		t.Errorf("no_new_privs is not set:\n%s", r.stdout)
+	}
+	got := fields(c.mustRun(probe("prctl")...).stdout)
+	// NOROOT, KEEP_CAPS_LOCKED and NO_CAP_AMBIENT_RAISE, each locked.
+	if got["securebits"] != "0xe3" {
+		t.Errorf("securebits %s, want 0xe3", got["securebits"])
+	}
+}
+
+func TestKeptCapabilityIsAmbient(t *testing.T) {
+	c := newCaller(t)
+	r := c.mustRun("--cap-add", "CAP_NET_BIND_SERVICE", "--", "sh", "-c", "grep -E '^Cap(Eff|Amb|Bnd):' /proc/self/status")
+	for _, want := range []string{"CapEff:\t0000000000000400", "CapAmb:\t0000000000000400", "CapBnd:\t0000000000000400"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("with CAP_NET_BIND_SERVICE kept, status lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestInitHoldsNothingOfTheCaller(t *testing.T) {
+	c := newCaller(t)
+	c.extraEnv = []string{"HUTCH_TEST_SECRET=hunter2"}
+	r := c.run("--keepenv", "HUTCH_TEST_SECRET", "--", "sh", "-c", "cat /proc/1/environ; echo; echo app=$HUTCH_TEST_SECRET")
+	if strings.Contains(strings.SplitN(r.stdout, "app=", 2)[0], "hunter2") {
+		t.Errorf("/proc/1/environ shows the caller's environment: %s", r)
+	}
+	if !strings.Contains(r.stdout, "app=hunter2") {
+		t.Errorf("the kept variable did not reach the app, so the test proves nothing: %s", r)
+	}
+}
+
+func TestProcIsMasked(t *testing.T) {
+	c := newCaller(t)
+	script := `
+for f in keys timer_list sched_debug sysrq-trigger; do
+  [ -e /proc/$f ] || continue
+  printf '%s %s\n' $f "$(wc -c < /proc/$f 2>&1 | tr -d ' ')"
+done
+echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo sys writable || echo sys read-only
+echo limit $(cat /proc/sys/user/max_user_namespaces)
+`
+	got := fields(c.mustRun("--", "sh", "-c", script).stdout)
+	for _, f := range []string{"keys", "timer_list", "sched_debug", "sysrq-trigger"} {
+		if v, ok := got[f]; ok && v != "0" {
+			t.Errorf("/proc/%s shows %s bytes, want it masked (0)", f, v)
+		}
+	}
+	if got["sys"] != "read-only" {
+		t.Errorf("/proc/sys is %s", got["sys"])
+	}
+	if got["limit"] != "0" {
+		t.Errorf("user.max_user_namespaces inside is %s, want 0", got["limit"])
+	}
+}
+
+func TestNestedUsernsSwitch(t *testing.T) {
+	c := newCaller(t)
+	nested := c.profile("nested.toml", "extends = [\"default\"]\n[security]\nnested_userns = true\n")
+	script := "unshare --user --map-root-user true && echo nested ok"
+	r := c.run("--", "sh", "-c", script)
+	if strings.Contains(r.stdout, "nested ok") {
+		t.Errorf("the default profile let the app create a user namespace: %s", r)
+	}
+	r = c.run("--profile", nested, "--", "sh", "-c", script)
+	if !strings.Contains(r.stdout, "nested ok") {
+		t.Errorf("nested_userns = true did not allow a user namespace: %s", r)
+	}
+}
+
+func TestProfileSeccompEditsTakeEffect(t *testing.T) {
+	c := newCaller(t)
+	edited := c.profile("edited.toml", `extends = ["default"]
+[seccomp]
+allow = ["@keyring"]  # socket denied by name answers EACCES, as @network-io does
+deny = ["getrandom", "socket"]
+`)
+	got := fields(c.mustRun(append([]string{"--profile", edited}, probe("errno", "keyctl", "getrandom", "socket-unix", "io_uring_setup")...)...).stdout)
+	checkErrnos(t, "edited profile", got, map[string]string{"keyctl": "OK", "getrandom": "EPERM", "socket-unix": "EACCES", "io_uring_setup": "EPERM"})
+	// Denying what hutch's own init needs is refused before anything runs.
+	initNeeds := c.profile("breaks-init.toml", "extends = [\"default\"]\n[seccomp]\ndeny = [\"wait4\"]\n")
+	r := c.run("--profile", initNeeds, "--", "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "wait4 cannot be denied") {
+		t.Errorf("a profile denying wait4: %s", r)
+	}
+}
+
+func TestNormalWorkloads(t *testing.T) {
+	c := newCaller(t)
+	tests := []struct {
+		name string
+		args []string
+		want string
+		need string
+	}{
+		{"sh pipeline", []string{"--", "sh", "-c", "seq 1 1000 | sort -rn | head -1 | tr 0 o"}, "1ooo", ""},
+		{"python3", []string{"--", "python3", "-c", "import threading, subprocess, tempfile, json; t = threading.Thread(target=print, args=('thread',)); t.start(); t.join(); print(subprocess.run(['echo', 'child'], capture_output=True, text=True).stdout.strip(), json.dumps(tempfile.gettempdir()))"}, "thread\nchild \"/tmp\"", "python3"},
+		{"multi-threaded Go", probe("threads"), "ok 8", ""},
+		{"git", []string{"--", "sh", "-c", "cd /tmp && git init -q r && cd r && git -c user.name=t -c user.email=t@e commit -q --allow-empty -m hi && git log --format=%s"}, "hi", "git"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.need != "" {
+				if _, err := exec.LookPath(tc.need); err != nil {
+					t.Skipf("%s is not installed", tc.need)
+				}
+			}
+			r := c.run(tc.args...)
+			if r.code != 0 || strings.TrimSpace(r.stdout) != tc.want {
+				t.Errorf("got %q, want %q\n%s", strings.TrimSpace(r.stdout), tc.want, r)
+			}
+		})
+	}
+}
