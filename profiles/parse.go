@@ -436,7 +436,7 @@ func (d *decoder) identity(p *Profile, key string, v any) {
 	}
 }
 
-var mountKeys = []string{"type", "source", "target", "optional", "size", "mode", "content", "readonly"}
+var mountKeys = []string{"type", "source", "target", "optional", "size", "mode", "content", "readonly", "landlock"}
 
 // mountTypeKeys says which keys each mount type takes besides type,
 // target and optional, so a size on a bind is an error, not a no-op.
@@ -483,7 +483,7 @@ func (d *decoder) mount(key string, v any) (sandbox.Mount, bool) {
 	} else {
 		return m, false
 	}
-	allowed := append([]string{"type", "target", "optional"}, mountTypeKeys[m.Type]...)
+	allowed := append([]string{"type", "target", "optional", "landlock"}, mountTypeKeys[m.Type]...)
 	for _, k := range keys {
 		if !slices.Contains(allowed, k) {
 			d.keyErr(childPath(key, k), "%s does not apply to a %s mount", k, m.Type)
@@ -537,6 +537,10 @@ func (d *decoder) mount(key string, v any) (sandbox.Mount, bool) {
 			m.Content, _ = d.str(ck, kv)
 		case "readonly":
 			m.ReadOnly, _ = d.boolean(ck, kv)
+		case "landlock":
+			if v := d.enum(ck, kv, sandbox.LandlockAccessNone, sandbox.LandlockAccessRO, sandbox.LandlockAccessRW); v != nil {
+				m.Landlock = *v
+			}
 		}
 	}
 	if d.dropped {

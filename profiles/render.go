@@ -74,6 +74,7 @@ func (p *Profile) TOML() string {
 		if m.ReadOnly {
 			w.line("readonly", "true")
 		}
+		w.str("landlock", m.Landlock, m.Landlock != "")
 	}
 
 	w.table("env")

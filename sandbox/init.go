@@ -179,6 +179,9 @@ func (in *inside) restrict() error {
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		return errorf("set non-dumpable: %w", err)
 	}
+	if err := enforceLandlock(in.spec); err != nil {
+		return err
+	}
 	// Last: the filter also binds the init, and every call above may be
 	// one it denies.
 	if err := in.cfg.Seccomp.Install(); err != nil {

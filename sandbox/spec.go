@@ -96,7 +96,18 @@ type Mount struct {
 	Mode     uint32 `json:"mode,omitempty"`     // permission bits of tmpfs, dir and file; 0 is the default
 	Content  string `json:"content,omitempty"`  // text of a file
 	ReadOnly bool   `json:"readonly,omitempty"` // for tmpfs and file
+	// Landlock overrides the file access Landlock grants beneath the
+	// target, which otherwise follows the mount: "none" leaves the path
+	// visible but unusable, "ro" and "rw" grant reading or everything.
+	Landlock string `json:"landlock,omitempty"`
 }
+
+// Per-mount Landlock overrides.
+const (
+	LandlockAccessNone = "none"
+	LandlockAccessRO   = "ro"
+	LandlockAccessRW   = "rw"
+)
 
 // IsBind reports whether the mount takes its content from the host.
 func (m Mount) IsBind() bool { return m.Type == Bind || m.Type == ROBind || m.Type == DevBind }
@@ -355,6 +366,11 @@ func (m Mount) validate() error {
 	}
 	if m.Size < 0 {
 		return fmt.Errorf("negative size")
+	}
+	switch m.Landlock {
+	case "", LandlockAccessNone, LandlockAccessRO, LandlockAccessRW:
+	default:
+		return fmt.Errorf("landlock %q is not none, ro or rw", m.Landlock)
 	}
 	if m.Size != 0 && m.Type != Tmpfs {
 		return fmt.Errorf("size applies to tmpfs only")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"golang.org/x/sys/unix"
+
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +12,7 @@ import (
 func init() {
 	checks["serve"] = serve
 	checks["dial"] = dial
+	checks["dial-unix"] = dialUnix
 }
 
 // serve listens on the address, prints "ready", and answers each
@@ -47,4 +50,19 @@ func dial(args []string) {
 		os.Exit(1)
 	}
 	io.Copy(os.Stdout, c)
+}
+
+// dialUnix connects to a unix socket ("@name" for an abstract one) and
+// prints OK or the errno.
+func dialUnix(args []string) {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: probe dial-unix PATH")
+		os.Exit(2)
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err == nil {
+		err = unix.Connect(fd, &unix.SockaddrUnix{Name: args[0]})
+		unix.Close(fd)
+	}
+	fmt.Println(errnoName(err))
 }

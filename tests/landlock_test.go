@@ -1,0 +1,115 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// landlockABI returns the kernel's Landlock ABI, skipping the test where
+// there is none.
+func landlockABI(t *testing.T) int {
+	t.Helper()
+	v, _, errno := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, 1) // LANDLOCK_CREATE_RULESET_VERSION
+	if errno != 0 {
+		t.Skipf("this kernel has no Landlock (%v): enable it with the lsm= boot parameter to run this test", errno)
+	}
+	return int(v)
+}
+
+// A path a bind made visible is still refused when the mount's Landlock
+// access says none: the directory shows, its content does not open.
+func TestLandlockDeniesABoundPath(t *testing.T) {
+	landlockABI(t)
+	c := newCaller(t)
+	dir := filepath.Join(c.work, "secret")
+	os.Mkdir(dir, 0o755)
+	c.own(dir)
+	c.writeFile(filepath.Join(dir, "key"), "s3cret\n", 0o644)
+	// A separate directory for the control: Landlock rules belong to
+	// inodes, so a second bind of the same directory would share its rule.
+	open := filepath.Join(c.work, "open")
+	os.Mkdir(open, 0o755)
+	c.own(open)
+	c.writeFile(filepath.Join(open, "key"), "s3cret\n", 0o644)
+	prof := c.profile("ll.toml", `extends = ["default"]
+[[mount]]
+type = "ro-bind"
+source = "`+dir+`"
+target = "/secret"
+landlock = "none"
+
+[[mount]]
+type = "ro-bind"
+source = "`+open+`"
+target = "/open"
+`)
+	r := c.run("--profile", prof, "--", "sh", "-c", "test -d /secret && echo visible; cat /secret/key; cat /open/key")
+	if !strings.Contains(r.stdout, "visible") || !strings.Contains(r.stdout, "s3cret") {
+		t.Fatalf("the control bind is not readable, so the test proves nothing: %s", r)
+	}
+	if strings.Count(r.stdout, "s3cret") != 1 || !strings.Contains(r.stderr, "Permission denied") {
+		t.Errorf("/secret with landlock = \"none\" was readable: %s", r)
+	}
+}
+
+// A descriptor of a host directory handed in with --keep-fd leads outside
+// every mount; Landlock refuses what lies beneath it with EACCES.
+func TestLandlockGuardsDescriptorsThatLeadOut(t *testing.T) {
+	landlockABI(t)
+	c := newCaller(t)
+	c.writeFile(filepath.Join(c.work, "host-file"), "host data\n", 0o644)
+	dir, err := os.Open(c.work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	pass := func(cmd *exec.Cmd) { cmd.ExtraFiles = []*os.File{nil, nil, nil, nil, dir} } // fd 7
+	script := "cat /proc/self/fd/7/host-file"
+	r := c.runWith(pass, "--keep-fd", "7", "--", "sh", "-c", script)
+	if r.code == 0 || !strings.Contains(r.stderr, "Permission denied") {
+		t.Errorf("a kept host directory fd gave access beneath it: %s", r)
+	}
+	r = c.runWith(pass, "--keep-fd", "7", "--profile", c.profile("off.toml", "extends = [\"default\"]\n[landlock]\nmode = \"off\"\n"), "--", "sh", "-c", script)
+	if r.code != 0 || !strings.Contains(r.stdout, "host data") {
+		t.Errorf("with Landlock off the kept fd should work, else the test proves nothing: %s", r)
+	}
+}
+
+// On ABI 6 and later the sandbox cannot reach an abstract unix socket of
+// the host even when it shares the host's network namespace.
+func TestLandlockScopesAbstractSockets(t *testing.T) {
+	if landlockABI(t) < 6 {
+		t.Skip("Landlock ABI 6 (Linux 6.12) is needed for scoping abstract unix sockets")
+	}
+	ln, err := unixListenAbstract("hutch-e2e-abstract")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(ln)
+	c := newCaller(t)
+	r := c.run(append([]string{"--share-net"}, probe("dial-unix", "@hutch-e2e-abstract")...)...)
+	if !strings.Contains(r.stdout, "EPERM") {
+		t.Errorf("connect to the host's abstract socket: %s", r)
+	}
+	r = c.run(append([]string{"--share-net", "--profile", c.profile("off.toml", "extends = [\"default\"]\n[landlock]\nmode = \"off\"\n")}, probe("dial-unix", "@hutch-e2e-abstract")...)...)
+	if strings.TrimSpace(r.stdout) != "OK" {
+		t.Errorf("without Landlock the abstract socket should be reachable, else the test proves nothing: %s", r)
+	}
+}
+
+func unixListenAbstract(name string) (int, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + name}); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, unix.Listen(fd, 4)
+}
