@@ -1,0 +1,15 @@
+// Package sandbox owns the life of a hutch sandbox: the resolved Spec
+// that describes it, starting it (user namespace first, the others owned
+// by it, id maps written from outside), the re-executed init inside that
+// builds the root, restricts itself and the app (capabilities,
+// no_new_privs, Landlock, the seccomp program), reaps and relays
+// signals, and the state of named sandboxes with what works on them:
+// listing, inspecting, exec through the init's control socket, joining
+// namespaces, stopping, and the host checks of hutch doctor.
+//
+// Go's multi-threaded runtime cannot enter user or mount namespaces with
+// setns, so everything that must happen in new namespaces happens in a
+// fresh process: the init (clone flags), or, to join a running sandbox,
+// a re-executed hutch whose C constructor (package nsenter) calls setns
+// before the runtime starts.
+package sandbox
