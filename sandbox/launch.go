@@ -95,7 +95,7 @@ func Start(spec *Spec, opts Options) (*Sandbox, error) {
 	}
 	// Compiled on the host, where libseccomp is: the init only loads the
 	// finished program.
-	filter, err := seccomp.Compile(spec.Security.Seccomp)
+	filter, err := compileFilter(spec.Security.Seccomp)
 	if err != nil {
 		return nil, errorf("%w", err)
 	}

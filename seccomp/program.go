@@ -64,3 +64,22 @@ func (p *Program) String() string {
 	}
 	return disassemble(p.Filter)
 }
+
+// MarshalBinary returns the raw instructions, 8 bytes each as the kernel
+// lays out struct sock_filter, for caching a compiled program.
+func (p *Program) MarshalBinary() ([]byte, error) {
+	return encodeFilter(p.Filter), nil
+}
+
+// UnmarshalBinary reads what MarshalBinary wrote and checks the size.
+func (p *Program) UnmarshalBinary(raw []byte) error {
+	prog, err := decodeFilter(raw)
+	if err != nil {
+		return err
+	}
+	if len(prog) == 0 || len(prog) > maxInsns {
+		return fmt.Errorf("seccomp program: %d instructions, want 1 to %d", len(prog), maxInsns)
+	}
+	p.Filter = prog
+	return nil
+}
