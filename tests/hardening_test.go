@@ -2,7 +2,9 @@ package tests
 
 import (
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -216,5 +218,24 @@ func TestNormalWorkloads(t *testing.T) {
 				t.Errorf("got %q, want %q\n%s", strings.TrimSpace(r.stdout), tc.want, r)
 			}
 		})
+	}
+}
+
+// The compiled filter is cached in the caller's state directory; a cache
+// file that does not decode is ignored and the filter still applies.
+func TestFilterCache(t *testing.T) {
+	c := newCaller(t)
+	c.mustRun("--", "true")
+	files, _ := filepath.Glob(filepath.Join(c.runtimeDir, "hutch", "cache", "seccomp-*.bpf"))
+	if len(files) != 1 {
+		t.Fatalf("cache files after one run: %v, want one", files)
+	}
+	if err := os.WriteFile(files[0], []byte("bad"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := fields(c.mustRun(probe("errno", "keyctl", "getpid")...).stdout)
+	checkErrnos(t, "with a corrupt cache", got, map[string]string{"keyctl": "EPERM", "getpid": "OK"})
+	if data, _ := os.ReadFile(files[0]); len(data) < 8 || len(data)%8 != 0 {
+		t.Errorf("the corrupt cache file was not replaced (%d bytes)", len(data))
 	}
 }
