@@ -50,10 +50,19 @@ var DefaultFiles = Files{SubUID: "/etc/subuid", SubGID: "/etc/subgid"}
 // NewPlan decides the maps for a request.
 func NewPlan(req Request, caller Caller, files Files) (Plan, error) {
 	if !req.Subordinate {
-		return Plan{
+		p := Plan{
 			UIDMap: Map{{Inner: req.UID, Outer: caller.UID, Count: 1}},
 			GIDMap: Map{{Inner: req.GID, Outer: caller.GID, Count: 1}},
-		}, nil
+		}
+		// Checked here, not left to the kernel: a refused map would only
+		// show once the sandbox's first process exists.
+		if err := p.UIDMap.Validate(); err != nil {
+			return Plan{}, fmt.Errorf("uid map: %w", err)
+		}
+		if err := p.GIDMap.Validate(); err != nil {
+			return Plan{}, fmt.Errorf("gid map: %w", err)
+		}
+		return p, nil
 	}
 	uidRanges, err := LookupSubIDs(files.SubUID, caller.Name, caller.UID)
 	if err != nil {
