@@ -27,3 +27,4 @@ test: deps check
 
 bench: build
 	$(GO) run ./bench/startup
+	$(GO) run ./bench/syscall
