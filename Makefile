@@ -16,7 +16,7 @@ build: deps
 	$(GO) build -o $(BIN) ./cmd/hutch
 
 run: build
-	$(BIN) run -- sh -c 'echo "hello from $$(hostname): uid $$(id -u), pid $$$$, $$(ls / | wc -l) entries in /, network: $$(ls /sys/class/net 2>/dev/null | tr "\n" " ")"; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status'
+	$(BIN) run -- sh -c 'echo "hello from $$(hostname): uid $$(id -u), pid $$$$, $$(ls / | wc -l) entries in /, network interfaces: $$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\n" " ")"; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status'
 
 check:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above need formatting" >&2; exit 1; }
