@@ -314,3 +314,14 @@ func readAll(f *os.File) (string, error) {
 		}
 	}
 }
+
+// logs -f prints what the app writes after it was called and returns
+// when the sandbox ends.
+func TestLogsFollow(t *testing.T) {
+	c := newCaller(t)
+	c.detach("chatty", "sh", "-c", "echo first; sleep 0.5; echo second")
+	r := c.hutch("logs", "-f", "chatty")
+	if r.code != 0 || strings.Join(lines(r.stdout), " ") != "first second" {
+		t.Errorf("logs -f: %s", r)
+	}
+}
