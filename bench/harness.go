@@ -423,3 +423,19 @@ func LookPath(name string) (string, error) {
 	}
 	return filepath.Abs(p)
 }
+
+// Main sets up the environment, runs body in it and exits through Fatal
+// on any error, removing the environment either way: the common frame of
+// the benchmark commands.
+func Main(timeout time.Duration, body func(*Env) error) {
+	env, err := Setup()
+	if err != nil {
+		Fatal(err)
+	}
+	env.Timeout = timeout
+	if err := body(env); err != nil {
+		env.Close()
+		Fatal(err)
+	}
+	env.Close()
+}

@@ -43,16 +43,7 @@ func main() {
 		*seed = uint64(time.Now().UnixNano())
 	}
 
-	env, err := bench.Setup()
-	if err != nil {
-		bench.Fatal(err)
-	}
-	defer env.Close()
-	env.Timeout = *timeout
-	if err := run(env, *n, *warmup, *hutchPath, *seed); err != nil {
-		env.Close()
-		bench.Fatal(err)
-	}
+	bench.Main(*timeout, func(env *bench.Env) error { return run(env, *n, *warmup, *hutchPath, *seed) })
 }
 
 type tool struct {

@@ -47,16 +47,7 @@ func main() {
 	if *seed == 0 {
 		*seed = uint64(time.Now().UnixNano())
 	}
-	env, err := bench.Setup()
-	if err != nil {
-		bench.Fatal(err)
-	}
-	defer env.Close()
-	env.Timeout = *timeout
-	if err := run(env, *n, *warmup, *calls, *hutchPath, *seed); err != nil {
-		env.Close()
-		bench.Fatal(err)
-	}
+	bench.Main(*timeout, func(env *bench.Env) error { return run(env, *n, *warmup, *calls, *hutchPath, *seed) })
 }
 
 type loopCase struct {
