@@ -276,3 +276,32 @@ func TestSingle(t *testing.T) {
 		}
 	}
 }
+
+func TestFindAccount(t *testing.T) {
+	const passwd = `root:x:0:0:root:/root:/bin/bash
+# a comment
++nisuser::::::
+broken:x:1000
+alice:x:1000:1000:Alice,,,:/home/alice:/bin/sh
+bob:x:1001:1001::/home/bob:/bin/sh
+`
+	tests := []struct {
+		uid  uint32
+		want Account
+		ok   bool
+	}{
+		{0, Account{"root", "/root"}, true},
+		{1000, Account{"alice", "/home/alice"}, true},
+		{1001, Account{"bob", "/home/bob"}, true},
+		{1002, Account{}, false},
+	}
+	for _, tc := range tests {
+		got, ok := findAccount(strings.NewReader(passwd), tc.uid)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("findAccount(%d) = %+v, %v; want %+v, %v", tc.uid, got, ok, tc.want, tc.ok)
+		}
+	}
+	if _, ok := LookupAccount("/nonexistent/passwd", 0); ok {
+		t.Error("LookupAccount on a missing file found an account")
+	}
+}

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/hutch-sandbox/hutch/idmap"
 )
 
 // Vars holds the values of the ${NAME} variables a profile may use. An
@@ -43,12 +44,12 @@ func VarsFromEnv() (Vars, error) {
 	home := os.Getenv("HOME")
 	name := os.Getenv("USER")
 	if home == "" || name == "" {
-		if u, err := user.LookupId(v["UID"]); err == nil {
+		if a, ok := idmap.LookupAccount(idmap.PasswdFile, uint32(os.Getuid())); ok {
 			if home == "" {
-				home = u.HomeDir
+				home = a.Home
 			}
 			if name == "" {
-				name = u.Username
+				name = a.Name
 			}
 		}
 	}

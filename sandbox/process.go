@@ -3,11 +3,11 @@ package sandbox
 import (
 	"fmt"
 	"os"
-	"os/user"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hutch-sandbox/hutch/idmap"
 	"github.com/moby/sys/capability"
 	"golang.org/x/sys/unix"
 )
@@ -180,11 +180,8 @@ func dropCapabilities(keepNames []string) error {
 
 // userName returns the login name of uid, or "" if it has none.
 func userName(uid uint32) string {
-	u, err := user.LookupId(strconv.FormatUint(uint64(uid), 10))
-	if err != nil {
-		return ""
-	}
-	return u.Username
+	a, _ := idmap.LookupAccount(idmap.PasswdFile, uid)
+	return a.Name
 }
 
 // usernsLimitPath is the calling process's user namespace's limit on user
