@@ -205,6 +205,8 @@ type Cmd struct {
 	Args []string // Args[0] is an absolute path
 	// ExtraFiles are passed from descriptor 3 on.
 	ExtraFiles []*os.File
+	// Env is added to the session's environment.
+	Env []string
 }
 
 // String is the command line, for messages.
@@ -277,7 +279,7 @@ func (e *Env) Run(c Cmd) (Result, error) {
 	}
 	attr := &syscall.ProcAttr{
 		Dir:   "/",
-		Env:   e.Environ(),
+		Env:   append(e.Environ(), c.Env...),
 		Files: files,
 		Sys: &syscall.SysProcAttr{
 			Credential: e.Cred,

@@ -22,6 +22,9 @@ type channel struct {
 // without limit; a spec with inline file contents stays far below it.
 const maxMessage = 16 << 20
 
+// maxPassedFDs bounds the descriptors one message carries.
+const maxPassedFDs = 64
+
 func newChannel(f *os.File) *channel { return &channel{f: f} }
 
 // socketPair returns two connected channel ends, close-on-exec.
@@ -101,7 +104,7 @@ func (c *channel) readWithFDs(buf []byte) ([]int, error) {
 	var fds []int
 	got := 0
 	for got < len(buf) {
-		oob := make([]byte, unix.CmsgSpace(4*8))
+		oob := make([]byte, unix.CmsgSpace(4*maxPassedFDs))
 		var n, oobn int
 		var rerr error
 		err := rc.Read(func(fd uintptr) bool {

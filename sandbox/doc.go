@@ -9,7 +9,13 @@
 //
 // Go's multi-threaded runtime cannot enter user or mount namespaces with
 // setns, so everything that must happen in new namespaces happens in a
-// fresh process: the init (clone flags), or, to join a running sandbox,
-// a re-executed hutch whose C constructor (package nsenter) calls setns
-// before the runtime starts.
+// fresh process: the init, or, to join a running sandbox, a re-executed
+// hutch whose C constructor (package early) calls setns before the
+// runtime starts. The init is started one of two ways. For "hutch run"
+// the constructor of package early prespawns it into the default
+// profile's namespaces while hutch's own runtime starts; an anonymous
+// sandbox with those namespaces gets it, and its descriptors, session and
+// parent-death setting come with the spec. Every other sandbox gets an
+// init re-executed through /proc/self/exe with the spec's clone flags.
+// Past the first message the two are the same code.
 package sandbox

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hutch-sandbox/hutch/sandbox/early"
 )
 
 // RunInit is the sandbox's init: it runs in the re-executed hutch binary,
@@ -19,25 +22,33 @@ import (
 // returns. cmd/hutch must call it before doing anything else, on the main
 // thread (the time namespace is per thread and the app is forked from it).
 func RunInit(args []string) {
-	os.Exit(runInit(args))
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "hutch: the sandbox init is started by hutch run, not by hand")
+		os.Exit(ExitSetup)
+	}
+	fd, err := strconv.Atoi(args[0])
+	if err != nil || fd < 3 {
+		fmt.Fprintln(os.Stderr, "hutch: bad init channel")
+		os.Exit(ExitSetup)
+	}
+	os.Exit(runInit(fd))
 }
 
-func runInit(args []string) int {
+// RunPrespawnedInit runs the init if this process is one that package
+// early prespawned, and then never returns. cmd/hutch calls it first.
+func RunPrespawnedInit() {
+	if fd, ok := early.InitChannel(); ok {
+		os.Exit(runInit(fd))
+	}
+}
+
+func runInit(fd int) int {
 	// Nothing the host passed in survives into the app unless asked for:
 	// every inherited descriptor becomes close-on-exec; the kept ones are
 	// passed on explicitly when the app starts.
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	// Exec'd through /proc/self/exe the init would be called "exe" in ps.
 	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&initName[0])), 0, 0, 0)
-	if len(args) != 1 {
-		fmt.Fprintln(os.Stderr, "hutch: the sandbox init is started by hutch run, not by hand")
-		return ExitSetup
-	}
-	fd, err := strconv.Atoi(args[0])
-	if err != nil || fd < 3 {
-		fmt.Fprintln(os.Stderr, "hutch: bad init channel")
-		return ExitSetup
-	}
 	ch := newChannel(os.NewFile(uintptr(fd), "hutch-sync"))
 
 	// As PID 1 the init receives only signals it handles; it catches the
@@ -46,9 +57,19 @@ func runInit(args []string) int {
 	signal.Notify(sigs, initSignals...)
 
 	var cfg initConfig
-	if _, err := ch.recv(&cfg); err != nil {
+	passed, err := ch.recv(&cfg)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			// A prespawned init that hutch did not need.
+			return ExitSetup
+		}
 		fmt.Fprintf(os.Stderr, "hutch: init: read spec: %v\n", err)
 		return ExitSetup
+	}
+	if err := completePrespawned(ch, cfg.Prespawned, passed); err != nil {
+		closeAll(passed)
+		in := &inside{cfg: &cfg, ch: ch}
+		return in.fail(err)
 	}
 	in := &inside{cfg: &cfg, spec: cfg.Spec, ch: ch}
 	path, err := in.setup()
@@ -72,6 +93,66 @@ func runInit(args []string) int {
 }
 
 var initName = []byte("hutch-init\x00")
+
+// completePrespawned gives a prespawned init what a started one gets from
+// its exec: its descriptors under the numbers they are to have, its own
+// session, the parent-death signal or none. The constructor left it only
+// stdio and the channel, and the Go runtime opens no descriptor of its
+// own before this, so the numbers asked for are free but for the ones
+// the channel and the passed descriptors landed on; those move aside
+// first.
+func completePrespawned(ch *channel, setup *prespawnedSetup, passed []int) error {
+	if setup == nil {
+		if len(passed) > 0 {
+			return errorf("init: unexpected descriptors with the spec")
+		}
+		return nil
+	}
+	if len(passed) != len(setup.FDs) {
+		return errorf("init: %d descriptors came with the spec, %d were announced", len(passed), len(setup.FDs))
+	}
+	above := 3
+	for _, n := range setup.FDs {
+		above = max(above, n+1)
+	}
+	moved, err := unix.FcntlInt(ch.f.Fd(), unix.F_DUPFD_CLOEXEC, above)
+	if err != nil {
+		return errorf("init: move the channel: %w", err)
+	}
+	old := ch.f
+	ch.f = os.NewFile(uintptr(moved), "hutch-sync")
+	old.Close()
+	for i, fd := range passed {
+		m, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, above)
+		if err != nil {
+			return errorf("init: move descriptor: %w", err)
+		}
+		unix.Close(fd)
+		passed[i] = m
+	}
+	for i, fd := range passed {
+		// As after an exec: stdio open across the app's exec, the rest
+		// closed unless the app is given them explicitly.
+		flags := unix.O_CLOEXEC
+		if setup.FDs[i] <= 2 {
+			flags = 0
+		}
+		if err := unix.Dup3(fd, setup.FDs[i], flags); err != nil {
+			return errorf("init: place descriptor %d: %w", setup.FDs[i], err)
+		}
+		unix.Close(fd)
+		passed[i] = -1
+	}
+	if setup.Setsid {
+		if _, err := unix.Setsid(); err != nil {
+			return errorf("init: new session: %w", err)
+		}
+	}
+	if !setup.DieWithParent {
+		unix.Prctl(unix.PR_SET_PDEATHSIG, 0, 0, 0, 0)
+	}
+	return nil
+}
 
 // initSignals are caught by the init: SIGCHLD to reap, the rest to relay.
 var initSignals = []os.Signal{

@@ -11,13 +11,13 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/hutch-sandbox/hutch/sandbox/nsenter"
+	"github.com/hutch-sandbox/hutch/sandbox/early"
 )
 
 // A sandbox that joins namespaces of a running one (net = "sandbox:web")
 // must be built inside that sandbox's user namespace: a namespace can only
 // be joined with capabilities in the user namespace that owns it. So hutch
-// re-executes itself with descriptors of those namespaces; the nsenter
+// re-executes itself with descriptors of those namespaces; the early
 // constructor enters them before the Go runtime starts, and the copy then
 // launches the new sandbox from there as usual. Its user namespace becomes
 // a child of the joined one, and the kinds that are joined are simply not
@@ -25,7 +25,7 @@ import (
 
 // JoinArg makes the hutch binary act as that re-executed launcher; the
 // CLI checks for it first thing, after the init's own argument.
-const JoinArg = nsenter.JoinArg
+const JoinArg = early.JoinArg
 
 // ErrReported marks an error that was already printed by the process that
 // met it; the CLI exits with its code without printing it again.

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hutch-sandbox/hutch/idmap"
+	"github.com/hutch-sandbox/hutch/sandbox/early"
 	"github.com/hutch-sandbox/hutch/seccomp"
 )
 
@@ -66,6 +67,13 @@ type Sandbox struct {
 // app has been started (or exec'd as PID 1), so every error of setup is an
 // error of Start; nothing is left running or recorded when it fails.
 func Start(spec *Spec, opts Options) (*Sandbox, error) {
+	// Taken even when it cannot serve, so it is ended either way.
+	pre := early.TakePrespawned()
+	defer func() {
+		if pre != nil {
+			pre.Discard()
+		}
+	}()
 	if err := spec.Validate(); err != nil {
 		return nil, &Error{Code: ExitSetup, Err: err}
 	}
@@ -99,9 +107,10 @@ func Start(spec *Spec, opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, errorf("%w", err)
 	}
-	l := &launch{spec: spec, opts: opts, filter: filter}
+	l := &launch{spec: spec, opts: opts, filter: filter, pre: pre}
 	defer l.closeFiles()
 	s, err := l.start(plan)
+	pre = l.pre // nil once the sandbox took it
 	if err != nil {
 		if l.dir != "" {
 			os.RemoveAll(l.dir)
@@ -118,6 +127,9 @@ type launch struct {
 	dir    string // state directory of a named sandbox
 	filter *seccomp.Program
 	files  []*os.File // opened for the init; closed once it has them
+	// pre is the init prespawned by package early, or nil. It serves when
+	// the spec asks for its namespaces; start clears it when it does.
+	pre *early.Prespawned
 }
 
 func (l *launch) closeFiles() {
@@ -186,10 +198,83 @@ func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
 	// sandbox starts is relayed to the app instead of killing hutch and,
 	// with it, the sandbox.
 	sigs := catchSignals(spec.Process.NewSession)
+	setsid := spec.Process.NewSession || opts.Detach // a detached sandbox leaves the caller's session
+	dieWithParent := spec.Process.DieWithParent && !opts.Detach
+	var pid int
+	var parentEnd *os.File
+	var passed []int // descriptors that go to a prespawned init with its spec
+	if targets, fds, ok := l.prespawnedFiles(stdio); ok {
+		pid, parentEnd = l.pre.PID, l.pre.Channel
+		l.pre = nil
+		passed = fds
+		cfg.Prespawned = &prespawnedSetup{FDs: targets, Setsid: setsid, DieWithParent: dieWithParent}
+	} else {
+		var err error
+		pid, parentEnd, err = l.startInit(cfg, stdio, extra, setsid, dieWithParent)
+		if err != nil {
+			signal.Stop(sigs)
+			return nil, err
+		}
+	}
+	s := &Sandbox{Spec: spec, InitPID: pid, Dir: l.dir, ch: newChannel(parentEnd), sigs: sigs, status: opts.Status, detached: opts.Detach}
+
+	if err := idmap.Write(pid, plan); err != nil {
+		s.abort()
+		if errors.Is(err, unix.EPERM) {
+			return nil, errorf("write id maps: %w: %s", err, usernsHint())
+		}
+		return nil, errorf("write id maps: %w", err)
+	}
+	if err := s.ch.send(cfg, passed...); err != nil {
+		s.abort()
+		return nil, errorf("send spec to init: %w", err)
+	}
+	// The init has its copies now; without ours, the channel reads
+	// end-of-file should the init die.
+	l.closeFiles()
+	l.files = nil
+	if err := s.awaitStart(); err != nil {
+		return nil, err
+	}
+	if err := s.started(); err != nil {
+		s.abort()
+		return nil, err
+	}
+	return s, nil
+}
+
+// prespawnedFiles returns the descriptors for the prespawned init and the
+// numbers they are to take there, when there is such an init and it can
+// serve: the spec asks for exactly its namespaces, and the sandbox is
+// anonymous.
+//
+// A named sandbox is one that other commands reach into through its init's
+// /proc files, to join its namespaces or list its processes. The kernel
+// lets the owner open them only because that init was exec'd inside the
+// sandbox's user namespace; a prespawned init, forked before the namespace
+// existed, counts as the host's, and being non-dumpable it would keep its
+// /proc files closed to its owner.
+func (l *launch) prespawnedFiles(stdio []*os.File) (targets, fds []int, ok bool) {
+	if l.pre == nil || l.opts.joined || l.spec.Name != "" || cloneFlags(l.spec) != early.PrespawnFlags {
+		return nil, nil, false
+	}
+	files, _ := initFiles(stdio, l.spec.Process.KeepFDs, nil)
+	for n, fd := range files {
+		if fd != ^uintptr(0) {
+			targets = append(targets, n)
+			fds = append(fds, int(fd))
+		}
+	}
+	return targets, fds, len(fds) <= maxPassedFDs
+}
+
+// startInit starts the init the usual way: hutch re-executed through
+// /proc/self/exe, born into the spec's namespaces.
+func (l *launch) startInit(cfg *initConfig, stdio, extra []*os.File, setsid, dieWithParent bool) (int, *os.File, error) {
+	spec, opts := l.spec, l.opts
 	parentEnd, childEnd, err := socketPair()
 	if err != nil {
-		signal.Stop(sigs)
-		return nil, errorf("%w", err)
+		return 0, nil, errorf("%w", err)
 	}
 	l.files = append(l.files, childEnd)
 	files, fds := initFiles(stdio, spec.Process.KeepFDs, append([]*os.File{childEnd}, extra...))
@@ -207,11 +292,10 @@ func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
 			// even before its uid is mapped: the maps are written after the
 			// exec, which lets newuidmap map ranges the same way as a single id.
 			AmbientCaps: allCaps(),
-			// A detached sandbox leaves the caller's terminal session.
-			Setsid: spec.Process.NewSession || opts.Detach,
+			Setsid:      setsid,
 		},
 	}
-	if spec.Process.DieWithParent && !opts.Detach {
+	if dieWithParent {
 		attr.Sys.Pdeathsig = syscall.SIGKILL
 	}
 	restoreLimit := func() {}
@@ -224,7 +308,8 @@ func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
 		// is where the filter is on).
 		if n, err := readUsernsLimit(); err == nil && n == 0 {
 			if err := writeUsernsLimit(1); err != nil {
-				return nil, errorf("allow a user namespace in the joined sandbox: %w", err)
+				parentEnd.Close()
+				return 0, nil, errorf("allow a user namespace in the joined sandbox: %w", err)
 			}
 			restoreLimit = func() { writeUsernsLimit(0) }
 		}
@@ -233,35 +318,12 @@ func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
 	restoreLimit()
 	if err != nil {
 		parentEnd.Close()
-		signal.Stop(sigs)
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EUSERS) {
-			return nil, errorf("create namespaces: %w: %s", err, usernsHint())
+			return 0, nil, errorf("create namespaces: %w: %s", err, usernsHint())
 		}
-		return nil, errorf("start sandbox init: %w", err)
+		return 0, nil, errorf("start sandbox init: %w", err)
 	}
-	l.closeFiles()
-	l.files = nil
-	s := &Sandbox{Spec: spec, InitPID: pid, Dir: l.dir, ch: newChannel(parentEnd), sigs: sigs, status: opts.Status, detached: opts.Detach}
-
-	if err := idmap.Write(pid, plan); err != nil {
-		s.abort()
-		if errors.Is(err, unix.EPERM) {
-			return nil, errorf("write id maps: %w: %s", err, usernsHint())
-		}
-		return nil, errorf("write id maps: %w", err)
-	}
-	if err := s.ch.send(cfg); err != nil {
-		s.abort()
-		return nil, errorf("send spec to init: %w", err)
-	}
-	if err := s.awaitStart(); err != nil {
-		return nil, err
-	}
-	if err := s.started(); err != nil {
-		s.abort()
-		return nil, err
-	}
-	return s, nil
+	return pid, parentEnd, nil
 }
 
 // started records a started sandbox: its state for a named one, its

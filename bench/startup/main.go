@@ -75,6 +75,9 @@ func run(env *bench.Env, n, warmup int, hutchPath string, seed uint64) error {
 	tools := []*tool{
 		{Cmd: bench.Cmd{Name: "hutch run", Args: []string{hutch, "run", "--", truePath}}},
 		{Cmd: bench.Cmd{Name: "hutch run --seccomp none", Args: []string{hutch, "run", "--seccomp", "none", "--", truePath}}},
+		// The init started the way a named sandbox's is: re-executed after
+		// the profiles are resolved instead of prespawned.
+		{Cmd: bench.Cmd{Name: "hutch run, init not prespawned", Args: []string{hutch, "run", "--", truePath}, Env: []string{"HUTCH_PRESPAWN=0"}}},
 		{Cmd: bench.Cmd{Name: "bwrap", Args: []string{bwrap, "--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc",
 			"--dev", "/dev", "--tmpfs", "/tmp", "--die-with-parent", "--new-session", truePath}}},
 		{Cmd: bench.Cmd{Name: "unshare", Args: []string{unshare, "--user", "--map-root-user", "--mount", "--pid", "--fork",
@@ -84,7 +87,7 @@ func run(env *bench.Env, n, warmup int, hutchPath string, seed uint64) error {
 	const (
 		hutchDefault = 0
 		hutchNone    = 1
-		bwrapIdx     = 2
+		bwrapIdx     = 3
 	)
 
 	// Outside the timing: is hutch's filter actually loaded? The answer

@@ -23,7 +23,9 @@ func init() {
 }
 
 func main() {
-	// The re-executed init is dispatched before anything else happens.
+	// The init is dispatched before anything else happens, whether it was
+	// prespawned or re-executed.
+	sandbox.RunPrespawnedInit()
 	if len(os.Args) > 1 && os.Args[1] == sandbox.InitArg {
 		sandbox.RunInit(os.Args[2:])
 	}

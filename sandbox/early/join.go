@@ -1,4 +1,4 @@
-package nsenter
+package early
 
 /*
 #define _GNU_SOURCE
