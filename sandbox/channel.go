@@ -63,6 +63,13 @@ func (c *channel) send(v any, fds ...int) error {
 			return fmt.Errorf("send message: %w", err)
 		}
 		frame = frame[n:]
+		if len(frame) == 0 {
+			// os.File.Write would still make a zero-length write, and that
+			// fails with EPIPE if the peer has already read the message,
+			// answered and hung up, as the init does when exec's command is
+			// missing.
+			return nil
+		}
 	}
 	if _, err := c.f.Write(frame); err != nil {
 		return fmt.Errorf("send message: %w", err)
