@@ -156,11 +156,13 @@ func parseSubIDs(r io.Reader, name string, uid uint32) ([]SubIDRange, error) {
 			continue
 		}
 		parts := strings.Split(text, ":")
+		if parts[0] != uidText && (name == "" || parts[0] != name) {
+			// Another user's line, well-formed or not, is not ours to
+			// judge: shadow-utils' newuidmap skips it too.
+			continue
+		}
 		if len(parts) != 3 {
 			return nil, fmt.Errorf("line %d: want name:start:count, got %q", line, text)
-		}
-		if parts[0] != uidText && (name == "" || parts[0] != name) {
-			continue
 		}
 		start, err := strconv.ParseUint(parts[1], 10, 32)
 		if err != nil {

@@ -58,6 +58,12 @@ func TestLookupSubIDs(t *testing.T) {
 			[]SubIDRange{{100000, 65536}},
 		},
 		{
+			"other users' malformed lines skipped",
+			"bob:200000\nalice:100000:65536\ncarol:x:y:z\n",
+			"alice", 1000,
+			[]SubIDRange{{100000, 65536}},
+		},
+		{
 			"comments and blank lines",
 			"# subordinate ids\n\n   \n  # indented comment alice:1:1\n#tight comment, no fields\nalice:100000:65536\n#alice:200000:10\n",
 			"alice", 1000,
