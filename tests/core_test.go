@@ -334,16 +334,7 @@ func TestSIGKILLToHutchEndsTheSandbox(t *testing.T) {
 
 func TestInheritedDescriptorsAreClosed(t *testing.T) {
 	c := newCaller(t)
-	leaks := make([]*os.File, 5) // fds 3..7 of hutch
-	for i := range leaks {
-		f, err := os.Open(c.work)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		leaks[i] = f
-	}
-	withLeaks := func(cmd *exec.Cmd) { cmd.ExtraFiles = leaks }
+	withLeaks := c.leakingFDs()
 	r := c.runWith(withLeaks, probe("fds")...)
 	var fds []string
 	for _, l := range lines(r.stdout) {

@@ -200,6 +200,23 @@ func (c *caller) hutchWith(prepare func(*exec.Cmd), args ...string) result {
 	return r
 }
 
+// leakingFDs returns a preparation that hands hutch five descriptors it
+// did not ask for, fds 3 to 7, each open on a host directory, the way a
+// careless caller leaks them.
+func (c *caller) leakingFDs() func(*exec.Cmd) {
+	c.t.Helper()
+	leaks := make([]*os.File, 5)
+	for i := range leaks {
+		f, err := os.Open(c.work)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		c.t.Cleanup(func() { f.Close() })
+		leaks[i] = f
+	}
+	return func(cmd *exec.Cmd) { cmd.ExtraFiles = leaks }
+}
+
 // mustRun runs hutch and requires exit status 0.
 func (c *caller) mustRun(args ...string) result {
 	c.t.Helper()

@@ -1,8 +1,6 @@
 package tests
 
 import (
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -48,17 +46,7 @@ func TestInitStartsAreEquivalent(t *testing.T) {
 				}
 			}
 
-			leaks := make([]*os.File, 5) // fds 3..7 of hutch
-			for i := range leaks {
-				f, err := os.Open(c.work)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer f.Close()
-				leaks[i] = f
-			}
-			withLeaks := func(cmd *exec.Cmd) { cmd.ExtraFiles = leaks }
-			r = c.runWith(withLeaks, append([]string{"--keep-fd", "7"}, probe("fds")...)...)
+			r = c.runWith(c.leakingFDs(), append([]string{"--keep-fd", "7"}, probe("fds")...)...)
 			var fds []string
 			for _, l := range lines(r.stdout) {
 				fds = append(fds, strings.Fields(l)[0])
