@@ -65,6 +65,13 @@ __attribute__((constructor)) static void hutch_prespawn(int argc, char **argv, c
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return;
+	if (sv[0] < 3 || sv[1] < 3) {
+		// hutch was started with stdio closed: the channel would pose as
+		// the app's stdin or stdout.
+		close(sv[0]);
+		close(sv[1]);
+		return;
+	}
 	pid_t helper = fork();
 	if (helper < 0) {
 		close(sv[0]);
