@@ -14,6 +14,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/hutch-sandbox/hutch/sandbox"
+	"github.com/hutch-sandbox/hutch/seccomp"
 )
 
 // maxProfileSize bounds what Parse reads: profiles are a few kilobytes,
@@ -107,7 +108,7 @@ func describe(v any) string {
 func (d *decoder) unknown(key, name string, known []string) {
 	best, bestDist := "", 3
 	for _, k := range known {
-		if dist := editDistance(name, k); dist < bestDist {
+		if dist := seccomp.EditDistance(name, k); dist < bestDist {
 			best, bestDist = k, dist
 		}
 	}
@@ -871,25 +872,4 @@ func (d *decoder) landlock(p *Profile, key string, v any) {
 			}
 		}
 	}
-}
-
-// editDistance is the Levenshtein distance, for "did you mean" hints.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

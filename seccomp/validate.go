@@ -130,7 +130,7 @@ func didYouMean(s string, candidates []string) string {
 		limit = 3
 	}
 	for _, c := range candidates {
-		d := editDistance(strings.ToLower(s), c)
+		d := EditDistance(strings.ToLower(s), c)
 		if d <= limit || (len(s) >= 4 && strings.HasPrefix(c, s)) {
 			best = append(best, scored{c, d})
 		}
@@ -157,8 +157,9 @@ func didYouMean(s string, candidates []string) string {
 	return " (did you mean " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1] + "?)"
 }
 
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b, for "did
+// you mean" hints here and in package profiles.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
