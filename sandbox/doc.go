@@ -11,11 +11,15 @@
 // setns, so everything that must happen in new namespaces happens in a
 // fresh process: the init, or, to join a running sandbox, a re-executed
 // hutch whose C constructor (package early) calls setns before the
-// runtime starts. The init is started one of two ways. For "hutch run"
-// the constructor of package early prespawns it into the default
-// profile's namespaces while hutch's own runtime starts; an anonymous
-// sandbox with those namespaces gets it, and its descriptors, session and
-// parent-death setting come with the spec. Every other sandbox gets an
-// init re-executed through /proc/self/exe with the spec's clone flags.
-// Past the first message the two are the same code.
+// runtime starts. The init is started one of two ways. Direct
+// (direct.go): for "hutch run" the constructor of package early clones
+// hutch into new user, mount and pid namespaces before its runtime starts,
+// and that child resolves the profiles, builds the sandbox in place and
+// serves as its init, while the process that was hutch stays outside as
+// a small monitor in C. An anonymous sandbox whose mount and pid
+// namespaces are new and whose ids are the caller's is started so; it
+// costs one Go runtime start instead of two in a row. Every other sandbox
+// gets an init re-executed through /proc/self/exe with the spec's clone
+// flags, which receives the spec over a channel. Past that, the two run
+// the same code.
 package sandbox

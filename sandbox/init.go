@@ -3,7 +3,6 @@ package sandbox
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -13,8 +12,6 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/hutch-sandbox/hutch/sandbox/early"
 )
 
 // RunInit is the sandbox's init: it runs in the re-executed hutch binary,
@@ -34,14 +31,6 @@ func RunInit(args []string) {
 	os.Exit(runInit(fd))
 }
 
-// RunPrespawnedInit runs the init if this process is one that package
-// early prespawned, and then never returns. cmd/hutch calls it first.
-func RunPrespawnedInit() {
-	if fd, ok := early.InitChannel(); ok {
-		os.Exit(runInit(fd))
-	}
-}
-
 func runInit(fd int) int {
 	// Nothing the host passed in survives into the app unless asked for:
 	// every inherited descriptor becomes close-on-exec; the kept ones are
@@ -59,17 +48,13 @@ func runInit(fd int) int {
 	var cfg initConfig
 	passed, err := ch.recv(&cfg)
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			// A prespawned init that hutch did not need.
-			return ExitSetup
-		}
 		fmt.Fprintf(os.Stderr, "hutch: init: read spec: %v\n", err)
 		return ExitSetup
 	}
-	if err := completePrespawned(ch, cfg.Prespawned, passed); err != nil {
+	if len(passed) > 0 {
 		closeAll(passed)
 		in := &inside{cfg: &cfg, ch: ch}
-		return in.fail(err)
+		return in.fail(errorf("init: unexpected descriptors with the spec"))
 	}
 	in := &inside{cfg: &cfg, spec: cfg.Spec, ch: ch}
 	path, err := in.setup()
@@ -93,66 +78,6 @@ func runInit(fd int) int {
 }
 
 var initName = []byte("hutch-init\x00")
-
-// completePrespawned gives a prespawned init what a started one gets from
-// its exec: its descriptors under the numbers they are to have, its own
-// session, the parent-death signal or none. The constructor left it only
-// stdio and the channel, and the Go runtime opens no descriptor of its
-// own before this, so the numbers asked for are free but for the ones
-// the channel and the passed descriptors landed on; those move aside
-// first.
-func completePrespawned(ch *channel, setup *prespawnedSetup, passed []int) error {
-	if setup == nil {
-		if len(passed) > 0 {
-			return errorf("init: unexpected descriptors with the spec")
-		}
-		return nil
-	}
-	if len(passed) != len(setup.FDs) {
-		return errorf("init: %d descriptors came with the spec, %d were announced", len(passed), len(setup.FDs))
-	}
-	above := 3
-	for _, n := range setup.FDs {
-		above = max(above, n+1)
-	}
-	moved, err := unix.FcntlInt(ch.f.Fd(), unix.F_DUPFD_CLOEXEC, above)
-	if err != nil {
-		return errorf("init: move the channel: %w", err)
-	}
-	old := ch.f
-	ch.f = os.NewFile(uintptr(moved), "hutch-sync")
-	old.Close()
-	for i, fd := range passed {
-		m, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, above)
-		if err != nil {
-			return errorf("init: move descriptor: %w", err)
-		}
-		unix.Close(fd)
-		passed[i] = m
-	}
-	for i, fd := range passed {
-		// As after an exec: stdio open across the app's exec, the rest
-		// closed unless the app is given them explicitly.
-		flags := unix.O_CLOEXEC
-		if setup.FDs[i] <= 2 {
-			flags = 0
-		}
-		if err := unix.Dup3(fd, setup.FDs[i], flags); err != nil {
-			return errorf("init: place descriptor %d: %w", setup.FDs[i], err)
-		}
-		unix.Close(fd)
-		passed[i] = -1
-	}
-	if setup.Setsid {
-		if _, err := unix.Setsid(); err != nil {
-			return errorf("init: new session: %w", err)
-		}
-	}
-	if !setup.DieWithParent {
-		unix.Prctl(unix.PR_SET_PDEATHSIG, 0, 0, 0, 0)
-	}
-	return nil
-}
 
 // initSignals are caught by the init: SIGCHLD to reap, the rest to relay.
 var initSignals = []os.Signal{

@@ -61,19 +61,18 @@ type Sandbox struct {
 	// proxy is set when InitPID is the launcher re-executed inside a
 	// joined sandbox's namespaces, which reports on its own.
 	proxy bool
+	// direct is set when this process is the sandbox's init (see
+	// direct.go); Wait then serves as the init.
+	direct *inside
 }
 
 // Start builds the sandbox and starts its app. It returns only after the
 // app has been started (or exec'd as PID 1), so every error of setup is an
 // error of Start; nothing is left running or recorded when it fails.
 func Start(spec *Spec, opts Options) (*Sandbox, error) {
-	// Taken even when it cannot serve, so it is ended either way.
-	pre := early.TakePrespawned()
-	defer func() {
-		if pre != nil {
-			pre.Discard()
-		}
-	}()
+	if early.DirectChild() {
+		return startDirect(spec, opts)
+	}
 	if err := spec.Validate(); err != nil {
 		return nil, &Error{Code: ExitSetup, Err: err}
 	}
@@ -107,10 +106,9 @@ func Start(spec *Spec, opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, errorf("%w", err)
 	}
-	l := &launch{spec: spec, opts: opts, filter: filter, pre: pre}
+	l := &launch{spec: spec, opts: opts, filter: filter}
 	defer l.closeFiles()
 	s, err := l.start(plan)
-	pre = l.pre // nil once the sandbox took it
 	if err != nil {
 		if l.dir != "" {
 			os.RemoveAll(l.dir)
@@ -127,9 +125,6 @@ type launch struct {
 	dir    string // state directory of a named sandbox
 	filter *seccomp.Program
 	files  []*os.File // opened for the init; closed once it has them
-	// pre is the init prespawned by package early, or nil. It serves when
-	// the spec asks for its namespaces; start clears it when it does.
-	pre *early.Prespawned
 }
 
 func (l *launch) closeFiles() {
@@ -200,21 +195,10 @@ func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
 	sigs := catchSignals(spec.Process.NewSession)
 	setsid := spec.Process.NewSession || opts.Detach // a detached sandbox leaves the caller's session
 	dieWithParent := spec.Process.DieWithParent && !opts.Detach
-	var pid int
-	var parentEnd *os.File
-	var passed []int // descriptors that go to a prespawned init with its spec
-	if targets, fds, ok := l.prespawnedFiles(stdio); ok {
-		pid, parentEnd = l.pre.PID, l.pre.Channel
-		l.pre = nil
-		passed = fds
-		cfg.Prespawned = &prespawnedSetup{FDs: targets, Setsid: setsid, DieWithParent: dieWithParent}
-	} else {
-		var err error
-		pid, parentEnd, err = l.startInit(cfg, stdio, extra, setsid, dieWithParent)
-		if err != nil {
-			signal.Stop(sigs)
-			return nil, err
-		}
+	pid, parentEnd, err := l.startInit(cfg, stdio, extra, setsid, dieWithParent)
+	if err != nil {
+		signal.Stop(sigs)
+		return nil, err
 	}
 	s := &Sandbox{Spec: spec, InitPID: pid, Dir: l.dir, ch: newChannel(parentEnd), sigs: sigs, status: opts.Status, detached: opts.Detach}
 
@@ -225,7 +209,7 @@ func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
 		}
 		return nil, errorf("write id maps: %w", err)
 	}
-	if err := s.ch.send(cfg, passed...); err != nil {
+	if err := s.ch.send(cfg); err != nil {
 		s.abort()
 		return nil, errorf("send spec to init: %w", err)
 	}
@@ -241,31 +225,6 @@ func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// prespawnedFiles returns the descriptors for the prespawned init and the
-// numbers they are to take there, when there is such an init and it can
-// serve: the spec asks for exactly its namespaces, and the sandbox is
-// anonymous.
-//
-// A named sandbox is one that other commands reach into through its init's
-// /proc files, to join its namespaces or list its processes. The kernel
-// lets the owner open them only because that init was exec'd inside the
-// sandbox's user namespace; a prespawned init, forked before the namespace
-// existed, counts as the host's, and being non-dumpable it would keep its
-// /proc files closed to its owner.
-func (l *launch) prespawnedFiles(stdio []*os.File) (targets, fds []int, ok bool) {
-	if l.pre == nil || l.opts.joined || l.spec.Name != "" || cloneFlags(l.spec) != early.PrespawnFlags {
-		return nil, nil, false
-	}
-	files, _ := initFiles(stdio, l.spec.Process.KeepFDs, nil)
-	for n, fd := range files {
-		if fd != ^uintptr(0) {
-			targets = append(targets, n)
-			fds = append(fds, int(fd))
-		}
-	}
-	return targets, fds, len(fds) <= maxPassedFDs
 }
 
 // startInit starts the init the usual way: hutch re-executed through
@@ -469,6 +428,9 @@ func catchSignals(newSession bool) chan os.Signal {
 // of every run here.
 func (s *Sandbox) Wait() (int, error) {
 	sigs := s.sigs
+	if s.direct != nil {
+		return s.direct.loop(s.AppPID, sigs), nil
+	}
 	done := make(chan struct{})
 	defer close(done)
 	go func() {

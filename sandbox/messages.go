@@ -31,18 +31,6 @@ type initConfig struct {
 	// report: it reads them before it leaves the host's /proc behind, and
 	// the host could not once a short-lived app had ended.
 	ReportNamespaces bool `json:"report_namespaces,omitempty"`
-	// Prespawned is set for an init that hutch's C constructor started
-	// (package early): what a normally started one gets from its exec.
-	Prespawned *prespawnedSetup `json:"prespawned,omitempty"`
-}
-
-// prespawnedSetup completes a prespawned init. It was forked before hutch
-// knew the spec, so the descriptors it is to hold come with the spec, in
-// the order of FDs, and so do the session and parent-death settings.
-type prespawnedSetup struct {
-	FDs           []int `json:"fds"` // the number each passed descriptor takes
-	Setsid        bool  `json:"setsid,omitempty"`
-	DieWithParent bool  `json:"die_with_parent,omitempty"`
 }
 
 // Message types from the init to the host side.

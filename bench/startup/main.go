@@ -76,8 +76,8 @@ func run(env *bench.Env, n, warmup int, hutchPath string, seed uint64) error {
 		{Cmd: bench.Cmd{Name: "hutch run", Args: []string{hutch, "run", "--", truePath}}},
 		{Cmd: bench.Cmd{Name: "hutch run --seccomp none", Args: []string{hutch, "run", "--seccomp", "none", "--", truePath}}},
 		// The init started the way a named sandbox's is: re-executed after
-		// the profiles are resolved instead of prespawned.
-		{Cmd: bench.Cmd{Name: "hutch run, init not prespawned", Args: []string{hutch, "run", "--", truePath}, Env: []string{"HUTCH_PRESPAWN=0"}}},
+		// the profiles are resolved, instead of hutch serving as the init.
+		{Cmd: bench.Cmd{Name: "hutch run, usual start (HUTCH_DIRECT=0)", Args: []string{hutch, "run", "--", truePath}, Env: []string{"HUTCH_DIRECT=0"}}},
 		{Cmd: bench.Cmd{Name: "bwrap", Args: []string{bwrap, "--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc",
 			"--dev", "/dev", "--tmpfs", "/tmp", "--die-with-parent", "--new-session", truePath}}},
 		{Cmd: bench.Cmd{Name: "unshare", Args: []string{unshare, "--user", "--map-root-user", "--mount", "--pid", "--fork",

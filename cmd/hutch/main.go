@@ -23,9 +23,7 @@ func init() {
 }
 
 func main() {
-	// The init is dispatched before anything else happens, whether it was
-	// prespawned or re-executed.
-	sandbox.RunPrespawnedInit()
+	// The init is dispatched before anything else happens.
 	if len(os.Args) > 1 && os.Args[1] == sandbox.InitArg {
 		sandbox.RunInit(os.Args[2:])
 	}

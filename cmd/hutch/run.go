@@ -162,9 +162,6 @@ func (f *runFlags) run(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	if spec.Security.Seccomp.Base == "none" {
-		fmt.Fprintln(os.Stderr, "hutch: warning: the system call filter is off (seccomp none)")
-	}
 	cwd, _ := os.Getwd()
 	opts := sandbox.Options{
 		Environ:   os.Environ(),
@@ -174,6 +171,12 @@ func (f *runFlags) run(args []string) int {
 	}
 	if f.statusFD >= 0 {
 		opts.Status = os.NewFile(uintptr(f.statusFD), "status")
+	}
+	// Before the first word of output: a start that falls back begins
+	// again from the command line.
+	sandbox.ClaimDirectStart(spec, opts)
+	if spec.Security.Seccomp.Base == "none" {
+		fmt.Fprintln(os.Stderr, "hutch: warning: the system call filter is off (seccomp none)")
 	}
 	s, err := sandbox.Start(spec, opts)
 	if err != nil {

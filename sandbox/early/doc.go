@@ -8,9 +8,11 @@
 // itself as "hutch __hutch_join FDS ..." and the constructor enters those
 // namespaces; the Go code that follows runs inside.
 //
-// Prespawning (prespawn.go): for "hutch run" the constructor forks the
-// sandbox's init into new namespaces at once, so the init's Go runtime
-// starts while hutch's own starts and parses the profiles, instead of
-// after. hutch sends the spec to that init when the profile asks for its
-// namespaces (those of the default profile) and discards it otherwise.
+// Direct start (direct.go): for "hutch run" the constructor clones the
+// process into new user, mount and pid namespaces and maps the caller's
+// ids. The child goes on to start the Go runtime and becomes the
+// sandbox's init; the parent stays in C as the monitor that relays
+// signals and the exit status, or, when the child reports that the spec
+// needs the usual start, returns and lets hutch start as if nothing had
+// happened.
 package early

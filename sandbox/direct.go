@@ -1,0 +1,138 @@
+package sandbox
+
+import (
+	"os"
+	"os/signal"
+	"slices"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hutch-sandbox/hutch/idmap"
+	"github.com/hutch-sandbox/hutch/sandbox/early"
+)
+
+// A direct start (see package early) runs hutch itself as the sandbox's
+// init: the process is PID 1 of new user, mount and pid namespaces from its
+// first instruction, with its ids mapped to the caller's, and a monitor
+// outside relays signals and exit status. It builds the sandbox in place
+// with the same code as an init started the usual way, minus the channel.
+
+// ClaimDirectStart ends a direct child whose spec needs the usual start;
+// hutch then starts again that way. It does nothing in any other process.
+// Call it once the spec is resolved and before anything is written to
+// stdout or stderr: a start that falls back must leave no trace.
+func ClaimDirectStart(spec *Spec, opts Options) {
+	if early.DirectChild() && !directServes(spec, opts) {
+		early.FallBack()
+	}
+}
+
+// directServes reports whether a direct child can run spec: an anonymous
+// sandbox in the foreground whose mount and pid namespaces are new, that
+// joins no other sandbox, runs as the caller's own ids and keeps only
+// descriptors the child kept.
+func directServes(spec *Spec, opts Options) bool {
+	if spec.Name != "" || opts.Detach || opts.Status != nil || opts.joined {
+		return false
+	}
+	if !spec.NewShares(NSMount) || !spec.NewShares(NSPID) {
+		return false
+	}
+	for _, k := range ConfigurableKinds {
+		if _, joined := spec.Namespaces[k].Joined(); joined {
+			return false
+		}
+	}
+	caller := CurrentCaller(false)
+	if id := spec.Identity; id.Subordinate || id.UID != caller.UID || id.GID != caller.GID {
+		return false
+	}
+	kept := early.KeptFDs()
+	for _, fd := range spec.Process.KeepFDs {
+		if !slices.Contains(kept, fd) {
+			return false
+		}
+	}
+	return true
+}
+
+// startDirect builds the sandbox in this process and starts its app; the
+// returned Sandbox's Wait serves as its init.
+func startDirect(spec *Spec, opts Options) (*Sandbox, error) {
+	ClaimDirectStart(spec, opts)
+	if err := spec.Validate(); err != nil {
+		return nil, &Error{Code: ExitSetup, Err: err}
+	}
+	if err := checkHostPaths(spec); err != nil {
+		return nil, err
+	}
+	plan, err := idmap.NewPlan(spec.Identity, CurrentCaller(false), idmap.DefaultFiles)
+	if err != nil {
+		return nil, errorf("id map: %w", err)
+	}
+	filter, err := compileFilter(spec.Security.Seccomp)
+	if err != nil {
+		return nil, errorf("%w", err)
+	}
+	cfg := &initConfig{
+		Spec:      spec,
+		Env:       spec.Process.Env.Apply(opts.Environ),
+		CallerCwd: opts.Cwd,
+		Plan:      plan,
+		Seccomp:   filter,
+		Protected: opts.Protected,
+		Hidden:    []string{StateRoot()},
+		ControlFD: -1,
+		ExitFD:    -1,
+	}
+	// As PID 1 the process receives only signals it handles: the relayed
+	// ones are caught before the app exists, SIGCHLD to reap.
+	sigs := make(chan os.Signal, 64)
+	signal.Notify(sigs, initSignals...)
+	// As in an init started the usual way: nothing the caller passed in
+	// reaches the app unless asked for.
+	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	for _, fd := range early.KeptFDs() {
+		if !slices.Contains(spec.Process.KeepFDs, fd) {
+			unix.Close(fd)
+		}
+	}
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&initName[0])), 0, 0, 0)
+	// These namespaces belong to the calling thread only. It is the main
+	// thread, to which the main goroutine is locked; everything that
+	// depends on them (hostname, loopback, mqueue, the app's fork) runs
+	// there.
+	if flags := cloneFlags(spec) &^ early.DirectFlags; flags != 0 {
+		if err := unix.Unshare(int(flags)); err != nil {
+			return nil, errorf("create namespaces: %w: %s", err, usernsHint())
+		}
+	}
+	if spec.Process.NewSession {
+		if _, err := unix.Setsid(); err != nil {
+			return nil, errorf("new session: %w", err)
+		}
+	}
+	if !spec.Process.DieWithParent {
+		unix.Prctl(unix.PR_SET_PDEATHSIG, 0, 0, 0, 0)
+	}
+	in := &inside{cfg: cfg, spec: spec}
+	path, err := in.setup()
+	if err != nil {
+		return nil, err
+	}
+	if spec.Process.AsPID1 {
+		for _, fd := range spec.Process.KeepFDs {
+			unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
+		}
+		early.Started(spec.Process.NewSession)
+		err := unix.Exec(path, spec.Process.Args, cfg.Env)
+		return nil, execError(spec.Process.Args[0], err)
+	}
+	app, err := in.startApp(path)
+	if err != nil {
+		return nil, err
+	}
+	early.Started(spec.Process.NewSession)
+	return &Sandbox{Spec: spec, InitPID: os.Getpid(), AppPID: app, sigs: sigs, direct: in}, nil
+}

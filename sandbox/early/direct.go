@@ -1,0 +1,329 @@
+package early
+
+/*
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// DIRECT_FLAGS are the namespaces a direct start is cloned into: those
+// that must be new before any thread exists. The Go side unshares the
+// network, IPC, UTS and cgroup namespaces itself, on the thread that
+// forks the app, as the profile asks.
+#define DIRECT_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID)
+
+// The reports of the direct child to the monitor, one byte each.
+#define REPORT_FALL_BACK 'F'   // the spec needs the usual start
+#define REPORT_NEW_SESSION 'S' // the app started in a session of its own
+#define REPORT_SHARED_SESSION 's'
+
+#define MAX_KEPT_FDS 64
+
+// In the direct child: its end of the pipe to the monitor, or -1; and
+// the descriptors the command line asked to keep, which stayed open.
+static int direct_fd = -1;
+static int kept_fds[MAX_KEPT_FDS];
+static int kept_count;
+
+// parse_fd reads a descriptor number, or returns -1.
+static int parse_fd(const char *s) {
+	char *end;
+	errno = 0;
+	long n = strtol(s, &end, 10);
+	if (errno || end == s || *end || n < 0 || n > 1 << 20)
+		return -1;
+	return (int)n;
+}
+
+// scan_args decides from the command line alone whether a direct start
+// is worth trying, and collects the --keep-fd numbers. It only rules
+// starts out; the Go side decides for the rest once the profiles are
+// resolved. Words after the command may look like options and rule a
+// start out needlessly, which only costs speed.
+static int scan_args(int argc, char **argv) {
+	static const char *const exclude[] = {
+		"--name", "-n", "--detach", "-d", "--uid", "--gid", "--json-status-fd",
+		"--share-pid", "--share-mount", NULL,
+	};
+	for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i];
+		for (const char *const *x = exclude; *x; x++) {
+			size_t n = strlen(*x);
+			if (strncmp(a, *x, n) == 0 && (a[n] == '\0' || a[n] == '='))
+				return 0;
+		}
+		if (strncmp(a, "--share-", 8) == 0 && strstr(a, "-with"))
+			return 0; // joins another sandbox's namespace
+		const char *fd = NULL;
+		if (strcmp(a, "--keep-fd") == 0 && i + 1 < argc)
+			fd = argv[++i];
+		else if (strncmp(a, "--keep-fd=", 10) == 0)
+			fd = a + 10;
+		if (fd) {
+			int n = parse_fd(fd);
+			if (n < 0 || kept_count == MAX_KEPT_FDS)
+				return 0;
+			kept_fds[kept_count++] = n;
+		}
+	}
+	return 1;
+}
+
+static int write_file(const char *path, const char *text) {
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+// map_identity maps the caller's own uid and gid, the map of every
+// profile that does not ask for another identity; the Go side falls back
+// for one that does. Written now, the Go runtime starts with the right
+// ids and may create files.
+static int map_identity(uid_t uid, gid_t gid) {
+	char line[64];
+	if (write_file("/proc/self/setgroups", "deny") != 0)
+		return -1;
+	snprintf(line, sizeof line, "%u %u 1\n", uid, uid);
+	if (write_file("/proc/self/uid_map", line) != 0)
+		return -1;
+	snprintf(line, sizeof line, "%u %u 1\n", gid, gid);
+	return write_file("/proc/self/gid_map", line);
+}
+
+static int is_kept(int fd) {
+	for (int i = 0; i < kept_count; i++)
+		if (kept_fds[i] == fd)
+			return 1;
+	return 0;
+}
+
+// close_inherited closes every descriptor but stdio, the channel and the
+// kept ones: the Go code that builds the sandbox never holds one of the
+// caller's.
+static void close_inherited(int channel) {
+	int keep[MAX_KEPT_FDS + 1];
+	int n = 0;
+	keep[n++] = channel;
+	for (int i = 0; i < kept_count; i++)
+		keep[n++] = kept_fds[i];
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	unsigned int from = 3;
+	for (int i = 0; i < n; i++) {
+		if ((unsigned int)keep[i] < from)
+			continue; // stdio, or a number named twice
+		if ((unsigned int)keep[i] > from)
+			syscall(SYS_close_range, from, keep[i] - 1, 0);
+		from = keep[i] + 1;
+	}
+	syscall(SYS_close_range, from, ~0U, 0);
+}
+
+// move_strings copies the strings of a NULL-terminated vector to the heap,
+// points the vector at the copies and zeroes the originals. The kernel
+// shows the originals as the process's command line and environment,
+// which in a sandbox's PID 1 are the caller's business only; Go reads
+// os.Args and the environment through the vector, so it sees the copies.
+static void move_strings(char **v) {
+	for (; v && *v; v++) {
+		char *copy = strdup(*v);
+		if (!copy)
+			return;
+		memset(*v, 0, strlen(*v));
+		*v = copy;
+	}
+}
+
+static void report(int fd, char what) {
+	ssize_t n;
+	do
+		n = write(fd, &what, 1);
+	while (n < 0 && errno == EINTR);
+}
+
+// monitor is what stays of hutch on the host once the direct child runs:
+// it relays signals to the child, the sandbox's init, and leaves with its
+// exit status. It returns only when the child fell back, for the usual
+// start to go on as if nothing had happened.
+static void monitor(pid_t child, int channel, const sigset_t *relayed, const sigset_t *old_mask) {
+	char what = 0;
+	ssize_t n;
+	do
+		n = read(channel, &what, 1);
+	while (n < 0 && errno == EINTR);
+	close(channel);
+	if (n == 1 && what == REPORT_FALL_BACK) {
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+		sigprocmask(SIG_SETMASK, old_mask, NULL);
+		return;
+	}
+	// Until the app runs the relayed signals stay pending, so none is lost
+	// while the sandbox is built; with the terminal's session shared, the
+	// terminal sends its own signals to the app itself.
+	int relay_tty = what != REPORT_SHARED_SESSION;
+	for (;;) {
+		siginfo_t info;
+		int sig = sigwaitinfo(relayed, &info);
+		if (sig < 0)
+			continue;
+		if (sig == SIGCHLD) {
+			int status;
+			pid_t done = waitpid(child, &status, WNOHANG);
+			if (done != child)
+				continue;
+			if (WIFEXITED(status))
+				_exit(WEXITSTATUS(status));
+			_exit(128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+		}
+		if (!relay_tty && (sig == SIGINT || sig == SIGQUIT || sig == SIGWINCH))
+			continue;
+		kill(child, sig);
+	}
+}
+
+// hutch_direct_start makes "hutch run" build the sandbox in hutch's own
+// process instead of in a second one: the process forks a child into new
+// user, mount and pid namespaces before the Go runtime exists, and the
+// child, PID 1 of the sandbox, starts the only Go runtime of the launch,
+// resolves the profiles, builds the sandbox and serves as its init. The
+// process itself stays in C as a monitor. A Go runtime start is the
+// largest single cost of a launch; the usual start pays for two, one after
+// the other.
+//
+// The child falls back, reporting so before it writes anything, when the
+// spec needs what a direct start cannot give: a name, a shared mount or
+// pid namespace, another identity, ranges of ids. The monitor then
+// returns from here and hutch starts as usual. Any failure here means the
+// same, and the usual start reports it properly.
+__attribute__((constructor)) static void hutch_direct_start(int argc, char **argv, char **envp) {
+	if (argc < 2 || strcmp(argv[1], "run") != 0)
+		return;
+	const char *knob = getenv("HUTCH_DIRECT");
+	if (knob && strcmp(knob, "0") == 0)
+		return;
+	if (!scan_args(argc, argv))
+		return;
+	int ch[2];
+	if (pipe2(ch, O_CLOEXEC) != 0)
+		return;
+	if (ch[0] < 3 || ch[1] < 3 || is_kept(ch[0]) || is_kept(ch[1])) {
+		// Started with stdio closed, or asked to keep a descriptor that
+		// was not open: the channel took its number.
+		close(ch[0]);
+		close(ch[1]);
+		return;
+	}
+	sigset_t relayed, old_mask;
+	sigemptyset(&relayed);
+	int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGCONT};
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaddset(&relayed, sigs[i]);
+	sigprocmask(SIG_BLOCK, &relayed, &old_mask);
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	long pid = syscall(SYS_clone, DIRECT_FLAGS | SIGCHLD, NULL, NULL, NULL, 0L);
+	if (pid < 0) {
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+		close(ch[0]);
+		close(ch[1]);
+		return;
+	}
+	if (pid > 0) {
+		close(ch[1]);
+		monitor((pid_t)pid, ch[0], &relayed, &old_mask);
+		return;
+	}
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	close(ch[0]);
+	// The monitor's death kills the child; should it have died already,
+	// the pipe has no reader.
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	struct pollfd p = {.fd = ch[1], .events = 0};
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
+		_exit(1);
+	if (map_identity(uid, gid) != 0) {
+		report(ch[1], REPORT_FALL_BACK);
+		_exit(0);
+	}
+	close_inherited(ch[1]);
+	move_strings(argv + 1);
+	move_strings(envp);
+	direct_fd = ch[1];
+}
+
+static int direct_channel(void) { return direct_fd; }
+static int kept_fd_count(void) { return kept_count; }
+static int kept_fd(int i) { return kept_fds[i]; }
+*/
+import "C"
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// DirectFlags are the namespaces a direct child was cloned into.
+const DirectFlags = uintptr(C.DIRECT_FLAGS)
+
+// DirectChild reports whether this process is the child of a direct
+// start: PID 1 of new user, mount and pid namespaces, its uid and gid
+// mapped to the caller's own, with the caller's command line to run.
+func DirectChild() bool { return C.direct_channel() >= 0 }
+
+// KeptFDs are the caller's descriptors a direct child kept open, as the
+// command line asked; it closed every other one but stdio.
+func KeptFDs() []int {
+	fds := make([]int, int(C.kept_fd_count()))
+	for i := range fds {
+		fds[i] = int(C.kept_fd(C.int(i)))
+	}
+	return fds
+}
+
+// FallBack ends a direct child that cannot serve the spec: the monitor
+// then starts hutch the usual way, with the same command line. Nothing
+// may have been written to stdout or stderr before.
+func FallBack() {
+	report(C.REPORT_FALL_BACK)
+	os.Exit(0)
+}
+
+// Started tells the monitor that the app runs, so it starts relaying
+// signals; with the terminal's session shared it leaves the terminal's own
+// signals alone.
+func Started(newSession bool) {
+	what := byte(C.REPORT_SHARED_SESSION)
+	if newSession {
+		what = C.REPORT_NEW_SESSION
+	}
+	report(what)
+	unix.Close(int(C.direct_channel()))
+}
+
+func report(what byte) {
+	fd := int(C.direct_channel())
+	for {
+		_, err := unix.Write(fd, []byte{what})
+		if err != unix.EINTR {
+			return
+		}
+	}
+}

@@ -1,0 +1,170 @@
+package tests
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// initStarts are the two ways hutch starts a sandbox's init: direct, where
+// hutch itself, cloned into the namespaces by its C constructor, builds the
+// sandbox and serves as its init (anonymous sandboxes with new mount and
+// pid namespaces and the caller's ids), or re-executed once the spec is
+// known (every other sandbox, and any with HUTCH_DIRECT=0).
+var initStarts = []struct {
+	name string
+	env  []string
+}{
+	{"direct", nil},
+	{"re-executed", []string{"HUTCH_DIRECT=0"}},
+}
+
+// TestInitStartsAreEquivalent checks that the app cannot tell how its init
+// was started: the same descriptors, session, identity, restrictions and
+// exit statuses either way. It also checks that each way is the one taken,
+// through the init's command line, which must not show the caller's.
+func TestInitStartsAreEquivalent(t *testing.T) {
+	for _, start := range initStarts {
+		t.Run(start.name, func(t *testing.T) {
+			c := newCaller(t)
+			c.extraEnv = start.env
+
+			const marker = "hutch-caller-marker"
+			r := c.mustRun("--hostname", marker, "--", "cat", "/proc/1/cmdline")
+			words := strings.Split(strings.TrimRight(r.stdout, "\x00"), "\x00")
+			if strings.Contains(r.stdout, marker) || strings.Contains(r.stdout, "run") {
+				t.Errorf("the init's command line shows the caller's: %q", words)
+			}
+			rest := strings.Join(words[1:], "")
+			switch start.name {
+			case "direct":
+				if rest != "" {
+					t.Errorf("the init was not started directly: its command line is %q", words)
+				}
+			case "re-executed":
+				if !slices.Contains(words, "__hutch_init") {
+					t.Errorf("the init was not re-executed: its command line is %q", words)
+				}
+			}
+
+			r = c.runWith(c.leakingFDs(), append([]string{"--keep-fd", "7"}, probe("fds")...)...)
+			var fds []string
+			for _, l := range lines(r.stdout) {
+				fds = append(fds, strings.Fields(l)[0])
+			}
+			if r.code != 0 || !slices.Equal(fds, []string{"0", "1", "2", "7"}) {
+				t.Errorf("descriptors inside with --keep-fd 7: %v\n%s", fds, r)
+			}
+
+			// Field 6 of stat is the session: the init's own (pid 1 inside)
+			// when the app gets a new session, as by default.
+			r = c.mustRun("sh", "-c", `read -r pid comm state ppid pgrp session rest < /proc/self/stat; echo "$session"`)
+			if got := strings.TrimSpace(r.stdout); got != "1" {
+				t.Errorf("the app's session is %s, want the init's (1)", got)
+			}
+
+			status := map[string]string{}
+			for _, l := range lines(c.mustRun("--uid", "0", "--", "cat", "/proc/self/status").stdout) {
+				k, v, _ := strings.Cut(l, ":")
+				status[k] = strings.TrimSpace(v)
+			}
+			for key, want := range map[string]string{
+				"Uid": "0\t0\t0\t0", "CapEff": "0000000000000000", "CapPrm": "0000000000000000",
+				"CapBnd": "0000000000000000", "NoNewPrivs": "1", "Seccomp": "2",
+			} {
+				if status[key] != want {
+					t.Errorf("%s: %q, want %q", key, status[key], want)
+				}
+			}
+
+			for _, tc := range []struct {
+				args []string
+				want int
+			}{
+				{[]string{"sh", "-c", "exit 42"}, 42},
+				{[]string{"sh", "-c", "kill -9 $$"}, 137},
+				{[]string{"/nonexistent/command"}, 127},
+				{[]string{"/etc/hostname"}, 126},
+				{[]string{"--as-pid-1", "--", "sh", "-c", `test $$ = 1 && exit 5`}, 5},
+				// stdio must survive the init's own exec into the app
+				{[]string{"--as-pid-1", "--", "sh", "-c", `echo $$ && exit 6`}, 6},
+			} {
+				if r := c.run(tc.args...); r.code != tc.want {
+					t.Errorf("%v: %s\nwant exit %d", tc.args, r, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// initCommandLine runs a sandbox with args and returns the words of its
+// init's command line.
+func initCommandLine(c *caller, args ...string) []string {
+	c.t.Helper()
+	r := c.mustRun(append(args, "--", "cat", "/proc/1/cmdline")...)
+	return strings.Split(strings.TrimRight(r.stdout, "\x00"), "\x00")
+}
+
+// TestDirectStartWithSharedNamespaces checks that a direct start serves
+// sandboxes that share the namespaces it unshares itself (network, IPC,
+// UTS, cgroup, time), and that those then are the host's. A shared pid
+// namespace needs the usual start.
+func TestDirectStartWithSharedNamespaces(t *testing.T) {
+	c := newCaller(t)
+	host := hostNamespaces(t)
+	for _, kind := range []string{"net", "ipc", "uts", "cgroup", "time", "pid"} {
+		flag := "--share-" + kind
+		ns := fields(c.mustRun(append([]string{flag}, probe("ns")...)...).stdout)
+		if ns[kind] != host[kind] {
+			t.Errorf("%s: the %s namespace is %s, the host's is %s", flag, kind, ns[kind], host[kind])
+		}
+		for _, other := range []string{"net", "ipc", "uts", "cgroup", "mnt", "user"} {
+			if other != kind && ns[other] == host[other] {
+				t.Errorf("%s: the %s namespace is the host's", flag, other)
+			}
+		}
+		if kind == "pid" {
+			continue
+		}
+		if words := initCommandLine(c, flag); len(words) != 1 {
+			t.Errorf("%s: the sandbox was not started directly: its init's command line is %q", flag, words)
+		}
+	}
+}
+
+// TestDirectStartFallsBack gives hutch specs that only the resolved
+// profile shows to need the usual start: the direct child must give way
+// before it writes a word, so the app runs once and every message shows
+// once.
+func TestDirectStartFallsBack(t *testing.T) {
+	c := newCaller(t)
+	for _, tc := range []struct {
+		name, profile string
+		check         []string
+		want          string
+	}{
+		{"another uid", "extends = [\"default\"]\n[identity]\nuid = 0\ngid = 0\n", []string{"id", "-u"}, "0"},
+		{"shared pid namespace", "extends = [\"default\"]\n[namespaces]\npid = false\n", []string{"sh", "-c", "test $$ != 1 && echo shared"}, "shared"},
+		// no mounts: they would need a mount namespace of its own
+		{"shared mount namespace", "[namespaces]\nmount = false\n", []string{"sh", "-c", "echo once"}, "once"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := c.profile("fallback.toml", tc.profile+"[seccomp]\nprofile = \"none\"\n")
+			r := c.run(append([]string{"--profile", p, "--"}, tc.check...)...)
+			if r.code != 0 || strings.TrimSpace(r.stdout) != tc.want {
+				t.Fatalf("want exit 0 and output %q:\n%s", tc.want, r)
+			}
+			if n := strings.Count(r.stderr, "system call filter is off"); n != 1 {
+				t.Errorf("the seccomp warning shows %d times, want once:\n%s", n, r.stderr)
+			}
+		})
+	}
+	if words := initCommandLine(c, "--profile", c.profile("uid0.toml", "extends = [\"default\"]\n[identity]\nuid = 0\n")); !slices.Contains(words, "__hutch_init") {
+		t.Errorf("a profile asking for uid 0 did not fall back to the usual start: the init's command line is %q", words)
+	}
+	// Errors come from the direct child itself, once.
+	r := c.run("--bind", "/nonexistent/source", "/x", "--", "true")
+	if r.code != 125 || strings.Count(r.stderr, "/nonexistent/source") != 1 {
+		t.Errorf("a missing bind source: want exit 125 and one message naming it:\n%s", r)
+	}
+}
