@@ -1,9 +1,12 @@
 package tests
 
 import (
+	"io"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // initStarts are the two ways hutch starts a sandbox's init: direct, where
@@ -166,5 +169,37 @@ func TestDirectStartFallsBack(t *testing.T) {
 	r := c.run("--bind", "/nonexistent/source", "/x", "--", "true")
 	if r.code != 125 || strings.Count(r.stderr, "/nonexistent/source") != 1 {
 		t.Errorf("a missing bind source: want exit 125 and one message naming it:\n%s", r)
+	}
+}
+
+// TestSignalRelayByStart sends SIGINT and then SIGTERM to hutch. With a
+// session of its own the app has no terminal, so hutch relays both; with
+// the terminal's session shared, the terminal sends SIGINT to the app
+// itself and hutch must not relay it a second time.
+func TestSignalRelayByStart(t *testing.T) {
+	for _, start := range initStarts {
+		for _, session := range []struct {
+			name, profile, want string
+		}{
+			{"new session", "", "got-int got-term"},
+			{"shared session", "[process]\nnew_session = false\n", "got-term"},
+		} {
+			t.Run(start.name+"/"+session.name, func(t *testing.T) {
+				c := newCaller(t)
+				c.extraEnv = start.env
+				p := c.profile("session.toml", "extends = [\"default\"]\n"+session.profile)
+				cmd, out := c.startHutch("--profile", p, "--", "sh", "-c",
+					`trap 'echo got-int' INT; trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done`)
+				cmd.Process.Signal(syscall.SIGINT)
+				time.Sleep(300 * time.Millisecond) // SIGINT goes first, or not at all
+				cmd.Process.Signal(syscall.SIGTERM)
+				rest, _ := io.ReadAll(out)
+				err := cmd.Wait()
+				code := cmd.ProcessState.ExitCode()
+				if got := strings.Join(strings.Fields(string(rest)), " "); got != session.want || code != 7 {
+					t.Errorf("exit %d (%v), output %q; want 7 and %q", code, err, got, session.want)
+				}
+			})
+		}
 	}
 }
