@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"os"
-	"os/signal"
 	"slices"
 	"unsafe"
 
@@ -18,28 +17,16 @@ import (
 // outside relays signals and exit status. It builds the sandbox in place
 // with the same code as an init started the usual way, minus the channel.
 
-// directSignals are the init's signals in a direct child. Catching them
-// costs a round trip to the Go runtime's signal thread per signal, about
-// 0.2 ms each here, so a direct child starts at once, in the background,
-// while it resolves its profiles; startDirect waits for it to finish
-// before the app exists. Until then a signal can only come from the
-// caller's own processes outside: the monitor holds back the ones it
-// relays until the app runs.
-var directSignals struct {
-	ch     chan os.Signal
-	caught chan struct{}
-}
+// directSignals are the init's signals in a direct child, caught from
+// package init on, while the child resolves its profiles. Until the app
+// runs, a signal can only come from the caller's own processes outside:
+// the monitor holds back the ones it relays.
+var directSignals *signalCatch
 
 func init() {
-	if !early.DirectChild() {
-		return
+	if early.DirectChild() {
+		directSignals = catchInitSignals()
 	}
-	directSignals.ch = make(chan os.Signal, 64)
-	directSignals.caught = make(chan struct{})
-	go func() {
-		signal.Notify(directSignals.ch, initSignals...)
-		close(directSignals.caught)
-	}()
 }
 
 // ClaimDirectStart ends a direct child whose spec needs the usual start;
@@ -110,10 +97,7 @@ func startDirect(spec *Spec, opts Options) (*Sandbox, error) {
 		ControlFD: -1,
 		ExitFD:    -1,
 	}
-	// As PID 1 the process receives only signals it handles: the relayed
-	// ones are caught before the app exists, SIGCHLD to reap.
-	<-directSignals.caught
-	sigs := directSignals.ch
+	sigs := directSignals.caught()
 	// As in an init started the usual way: nothing the caller passed in
 	// reaches the app unless asked for.
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -40,10 +39,7 @@ func runInit(fd int) int {
 	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&initName[0])), 0, 0, 0)
 	ch := newChannel(os.NewFile(uintptr(fd), "hutch-sync"))
 
-	// As PID 1 the init receives only signals it handles; it catches the
-	// ones it relays from the start so none is lost during setup.
-	sigs := make(chan os.Signal, 64)
-	signal.Notify(sigs, initSignals...)
+	signals := catchInitSignals()
 
 	var cfg initConfig
 	passed, err := ch.recv(&cfg)
@@ -64,6 +60,7 @@ func runInit(fd int) int {
 	if in.spec.Process.AsPID1 {
 		return in.execAsPID1(path)
 	}
+	sigs := signals.caught()
 	app, err := in.startApp(path)
 	if err != nil {
 		return in.fail(err)
