@@ -86,17 +86,7 @@ func startDirect(spec *Spec, opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, errorf("%w", err)
 	}
-	cfg := &initConfig{
-		Spec:      spec,
-		Env:       spec.Process.Env.Apply(opts.Environ),
-		CallerCwd: opts.Cwd,
-		Plan:      plan,
-		Seccomp:   filter,
-		Protected: opts.Protected,
-		Hidden:    []string{StateRoot()},
-		ControlFD: -1,
-		ExitFD:    -1,
-	}
+	cfg := newInitConfig(spec, opts, plan, filter)
 	sigs := directSignals.caught()
 	// As in an init started the usual way: nothing the caller passed in
 	// reaches the app unless asked for.
@@ -130,12 +120,8 @@ func startDirect(spec *Spec, opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	if spec.Process.AsPID1 {
-		for _, fd := range spec.Process.KeepFDs {
-			unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
-		}
 		early.Started(spec.Process.NewSession)
-		err := unix.Exec(path, spec.Process.Args, cfg.Env)
-		return nil, execError(spec.Process.Args[0], err)
+		return nil, in.execApp(path)
 	}
 	app, err := in.startApp(path)
 	if err != nil {

@@ -244,14 +244,20 @@ func (in *inside) startApp(path string) (int, error) {
 
 // execAsPID1 replaces the init by the app.
 func (in *inside) execAsPID1(path string) int {
-	for _, fd := range in.spec.Process.KeepFDs {
-		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
-	}
 	if err := in.ch.send(initMessage{Type: msgExec, Namespaces: in.namespaces}); err != nil {
 		return ExitSetup
 	}
+	return in.fail(in.execApp(path))
+}
+
+// execApp replaces this process by the app, with the kept descriptors
+// open across the exec; it returns only the error of a failed exec.
+func (in *inside) execApp(path string) error {
+	for _, fd := range in.spec.Process.KeepFDs {
+		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
+	}
 	err := unix.Exec(path, in.spec.Process.Args, in.cfg.Env)
-	return in.fail(execError(in.spec.Process.Args[0], err))
+	return execError(in.spec.Process.Args[0], err)
 }
 
 // loop is the init's life after the app started: it relays signals to

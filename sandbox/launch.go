@@ -150,14 +150,15 @@ func (l *launch) open(path string, flags int) (*os.File, error) {
 	return f, nil
 }
 
-func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
-	spec, opts := l.spec, l.opts
-	cfg := &initConfig{
+// newInitConfig is what an init needs besides its descriptors, however
+// it was started.
+func newInitConfig(spec *Spec, opts Options, plan idmap.Plan, filter *seccomp.Program) *initConfig {
+	return &initConfig{
 		Spec:      spec,
 		Env:       spec.Process.Env.Apply(opts.Environ),
 		CallerCwd: opts.Cwd,
 		Plan:      plan,
-		Seccomp:   l.filter,
+		Seccomp:   filter,
 		Protected: opts.Protected,
 		// Every sandbox's control socket lives there; none may reach one.
 		Hidden:    []string{StateRoot()},
@@ -166,6 +167,11 @@ func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
 		// Named sandboxes record them; the status fd reports them.
 		ReportNamespaces: spec.Name != "" || opts.Status != nil,
 	}
+}
+
+func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
+	spec, opts := l.spec, l.opts
+	cfg := newInitConfig(spec, opts, plan, l.filter)
 	stdio := []*os.File{opts.Stdin, opts.Stdout, opts.Stderr}
 	var extra []*os.File
 	if spec.Name != "" {
