@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -86,17 +87,20 @@ func TestLandlockScopesAbstractSockets(t *testing.T) {
 	if landlockABI(t) < 6 {
 		t.Skip("Landlock ABI 6 (Linux 6.12) is needed for scoping abstract unix sockets")
 	}
-	ln, err := unixListenAbstract("hutch-e2e-abstract")
+	// Named per process: two test runs on one machine share the host's
+	// abstract namespace.
+	name := "hutch-e2e-abstract-" + strconv.Itoa(os.Getpid())
+	ln, err := unixListenAbstract(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(ln)
 	c := newCaller(t)
-	r := c.run(append([]string{"--share-net"}, probe("dial-unix", "@hutch-e2e-abstract")...)...)
+	r := c.run(append([]string{"--share-net"}, probe("dial-unix", "@"+name)...)...)
 	if !strings.Contains(r.stdout, "EPERM") {
 		t.Errorf("connect to the host's abstract socket: %s", r)
 	}
-	r = c.run(append([]string{"--share-net", "--profile", c.profile("off.toml", "extends = [\"default\"]\n[landlock]\nmode = \"off\"\n")}, probe("dial-unix", "@hutch-e2e-abstract")...)...)
+	r = c.run(append([]string{"--share-net", "--profile", c.profile("off.toml", "extends = [\"default\"]\n[landlock]\nmode = \"off\"\n")}, probe("dial-unix", "@"+name)...)...)
 	if strings.TrimSpace(r.stdout) != "OK" {
 		t.Errorf("without Landlock the abstract socket should be reachable, else the test proves nothing: %s", r)
 	}
