@@ -234,15 +234,22 @@ func (b *rootBuilder) cloneSource(hostPath string, attr uint64) (tree int, isDir
 	if err := unix.Fstat(src, &st); err != nil {
 		return -1, false, err
 	}
-	tree, err = unix.OpenTree(src, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE)
+	tree, err = b.cloneTree(src, attr)
+	return tree, st.Mode&unix.S_IFMT == unix.S_IFDIR, err
+}
+
+// cloneTree makes a detached recursive copy of the mounts at the open
+// path src, with the given attributes set on every one.
+func (b *rootBuilder) cloneTree(src int, attr uint64) (int, error) {
+	tree, err := unix.OpenTree(src, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE)
 	if err != nil {
-		return -1, false, fmt.Errorf("clone mount: %w", err)
+		return -1, fmt.Errorf("clone mount: %w", err)
 	}
 	if err := b.setattr(tree, attr, true); err != nil {
 		unix.Close(tree)
-		return -1, false, err
+		return -1, err
 	}
-	return tree, st.Mode&unix.S_IFMT == unix.S_IFDIR, nil
+	return tree, nil
 }
 
 func (b *rootBuilder) setattr(fd int, attr uint64, recursive bool) error {
@@ -264,6 +271,12 @@ func (b *rootBuilder) attach(tree int, target string, isDir bool) error {
 		return err
 	}
 	defer unix.Close(dst)
+	return attachAt(tree, dst, target)
+}
+
+// attachAt moves a detached mount onto the mount point dst, which is
+// target inside the new root.
+func attachAt(tree, dst int, target string) error {
 	if err := unix.MoveMount(tree, "", dst, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("attach at %s: %w", target, err)
 	}
@@ -386,38 +399,35 @@ func (b *rootBuilder) maskProc(target string) error {
 	if b.spec.Security.Seccomp.NestedUserns {
 		return nil
 	}
+	// Each entry is opened once: a missing one is not on this kernel, and
+	// the open path is the mount point.
 	for _, dir := range procReadOnlyDirs {
 		p := path.Join(target, dir)
 		fd, err := b.open(p)
 		if err != nil {
 			continue
 		}
-		tree, err := unix.OpenTree(fd, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE)
-		unix.Close(fd)
-		if err != nil {
-			return fmt.Errorf("read-only %s: %w", p, err)
-		}
-		err = b.setattr(tree, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC, true)
-		if err == nil {
-			err = b.attach(tree, p, true)
-		}
-		unix.Close(tree)
+		err = b.cover(fd, p, func() (int, error) {
+			return b.cloneTree(fd, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+		})
 		if err != nil {
 			return fmt.Errorf("read-only %s: %w", p, err)
 		}
 	}
+	devNull, err := unix.Openat2(b.oldRoot, "/dev/null", &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: resolveInRoot})
+	if err != nil {
+		return fmt.Errorf("open the host's /dev/null: %w", err)
+	}
+	defer unix.Close(devNull)
 	for _, file := range procMaskedFiles {
 		p := path.Join(target, file)
 		fd, err := b.open(p)
 		if err != nil {
-			continue // not on this kernel
+			continue
 		}
-		unix.Close(fd)
-		tree, _, err := b.cloneSource("/dev/null", unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
-		if err == nil {
-			err = b.attach(tree, p, false)
-			unix.Close(tree)
-		}
+		err = b.cover(fd, p, func() (int, error) {
+			return b.cloneTree(devNull, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
+		})
 		if err != nil {
 			return fmt.Errorf("mask %s: %w", p, err)
 		}
@@ -428,12 +438,26 @@ func (b *rootBuilder) maskProc(target string) error {
 		if err != nil {
 			continue
 		}
-		unix.Close(fd)
-		if err := b.mountFS("tmpfs", map[string]string{"mode": "0555", "size": "4k"}, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC, p); err != nil {
+		err = b.cover(fd, p, func() (int, error) {
+			return newFS("tmpfs", map[string]string{"mode": "0555", "size": "4k"}, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+		})
+		if err != nil {
 			return fmt.Errorf("mask %s: %w", p, err)
 		}
 	}
 	return nil
+}
+
+// cover mounts what newTree makes onto the open mount point dst, which is
+// p inside the new root, and closes dst.
+func (b *rootBuilder) cover(dst int, p string, newTree func() (int, error)) error {
+	defer unix.Close(dst)
+	tree, err := newTree()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(tree)
+	return attachAt(tree, dst, p)
 }
 
 // devNodes are the host device nodes a minimal /dev holds.
@@ -635,7 +659,7 @@ func (b *rootBuilder) ensureTarget(target string, isDir bool) (int, error) {
 		return -1, fmt.Errorf("mount point %s: %w", target, err)
 	}
 	if isDir {
-		return b.mkdirAll(target)
+		return b.mkdirMissing(target)
 	}
 	parent, err := b.mkdirAll(path.Dir(target))
 	if err != nil {
@@ -643,54 +667,73 @@ func (b *rootBuilder) ensureTarget(target string, isDir bool) (int, error) {
 	}
 	defer unix.Close(parent)
 	f, err := unix.Openat(parent, path.Base(target), unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
-	if err != nil && !errors.Is(err, unix.EEXIST) {
-		return -1, createError(target, err)
-	}
 	if err == nil {
-		unix.Close(f)
+		return f, nil // the file just made: a mount point as good as an O_PATH fd
+	}
+	if !errors.Is(err, unix.EEXIST) {
+		return -1, createError(target, err)
 	}
 	return b.open(target)
 }
 
 // mkdirAll creates dir and its missing parents inside the new root and
 // returns an O_PATH fd of it. Each step resolves from the root again, so a
-// symlink met on the way is followed only within the root.
+// symlink met on the way is followed only within the root; the fd of the
+// last directory found serves to create the next.
 func (b *rootBuilder) mkdirAll(dir string) (int, error) {
-	if fd, err := b.open(dir); err == nil {
+	fd, err := b.open(dir)
+	if err == nil {
 		return fd, nil
 	}
+	if !errors.Is(err, unix.ENOENT) {
+		return -1, fmt.Errorf("mount point %s: %w", dir, err)
+	}
+	return b.mkdirMissing(dir)
+}
+
+// mkdirMissing is mkdirAll for a dir known to be missing.
+func (b *rootBuilder) mkdirMissing(dir string) (int, error) {
 	parts := strings.Split(strings.Trim(path.Clean(dir), "/"), "/")
-	cur := "/"
-	for _, part := range parts {
-		if part == "" {
-			continue
+	// Walk down from the root while the path exists; dir itself is known
+	// to be missing.
+	parent, cur, i := -1, "/", 0
+	for ; i < len(parts)-1; i++ {
+		fd, err := b.open(path.Join(cur, parts[i]))
+		if errors.Is(err, unix.ENOENT) {
+			break
 		}
-		next := path.Join(cur, part)
-		fd, err := b.open(next)
-		if err == nil {
-			unix.Close(fd)
-			cur = next
-			continue
-		}
-		if !errors.Is(err, unix.ENOENT) {
-			return -1, fmt.Errorf("mount point %s: %w", next, err)
-		}
-		parent, err := b.open(cur)
 		if err != nil {
-			return -1, fmt.Errorf("mount point %s: %w", cur, err)
+			closeIfOpen(parent)
+			return -1, fmt.Errorf("mount point %s: %w", path.Join(cur, parts[i]), err)
 		}
-		err = unix.Mkdirat(parent, part, 0o755)
-		unix.Close(parent)
+		closeIfOpen(parent)
+		parent, cur = fd, path.Join(cur, parts[i])
+	}
+	for ; i < len(parts); i++ {
+		at := parent
+		if at < 0 {
+			at = b.newRoot
+		}
+		next := path.Join(cur, parts[i])
+		err := unix.Mkdirat(at, parts[i], 0o755)
 		if err != nil && !errors.Is(err, unix.EEXIST) {
+			closeIfOpen(parent)
 			return -1, createError(next, err)
 		}
-		cur = next
+		fd, err := b.open(next)
+		closeIfOpen(parent)
+		if err != nil {
+			return -1, fmt.Errorf("mount point %s: %w (a dangling symlink?)", next, err)
+		}
+		parent, cur = fd, next
 	}
-	fd, err := b.open(dir)
-	if err != nil {
-		return -1, fmt.Errorf("mount point %s: %w (a dangling symlink?)", dir, err)
+	return parent, nil
+}
+
+func closeIfOpen(fd int) {
+	if fd >= 0 {
+		unix.Close(fd)
 	}
-	return fd, nil
 }
 
 func createError(p string, err error) error {

@@ -480,6 +480,36 @@ func TestMountTargetsStayInsideTheRoot(t *testing.T) {
 	}
 }
 
+// Mount points are made as the source asks, with every missing parent,
+// under a tmpfs and under a directory that exists already.
+func TestMountPointsAreCreated(t *testing.T) {
+	c := newCaller(t)
+	file := filepath.Join(c.work, "file.txt")
+	c.writeFile(file, "content\n", 0o644)
+	r := c.mustRun(
+		"--dir", "/deep/d1/d2",
+		"--tmpfs", "/deep/t1/t2",
+		"--ro-bind", file, "/deep/f1/f2/file.txt",
+		"--ro-bind", file, "/tmp/file.txt",
+		"--ro-bind", c.work, "/tmp/w1/w2",
+		"--", "sh", "-c", `for p in /deep/d1/d2 /deep/t1/t2 /deep/f1/f2/file.txt /tmp/file.txt /tmp/w1/w2; do echo "$p $(stat -c %F "$p")"; done; cat /deep/f1/f2/file.txt`)
+	got := fields(r.stdout)
+	for _, tc := range []struct{ path, kind string }{
+		{"/deep/d1/d2", "directory"},
+		{"/deep/t1/t2", "directory"},
+		{"/deep/f1/f2/file.txt", "regular file"},
+		{"/tmp/file.txt", "regular file"},
+		{"/tmp/w1/w2", "directory"},
+	} {
+		if got[tc.path] != tc.kind {
+			t.Errorf("%s is %q, want %q: %s", tc.path, got[tc.path], tc.kind, r)
+		}
+	}
+	if !strings.Contains(r.stdout, "content") {
+		t.Errorf("the file bound into new parents does not show its content: %s", r)
+	}
+}
+
 func TestHostMountsDoNotPropagateIn(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root on the host to mount something after the sandbox starts")

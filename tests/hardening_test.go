@@ -146,6 +146,7 @@ for f in keys timer_list sched_debug sysrq-trigger; do
   printf '%s %s\n' $f "$(wc -c < /proc/$f 2>&1 | tr -d ' ')"
 done
 echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo sys writable || echo sys read-only
+[ -e /proc/tty/driver ] && echo ttydriver "$(ls -A /proc/tty/driver 2>&1 | wc -l)"
 echo limit $(cat /proc/sys/user/max_user_namespaces)
 `
 	got := fields(c.mustRun("--", "sh", "-c", script).stdout)
@@ -156,6 +157,10 @@ echo limit $(cat /proc/sys/user/max_user_namespaces)
 	}
 	if got["sys"] != "read-only" {
 		t.Errorf("/proc/sys is %s", got["sys"])
+	}
+	// Unmasked, the directory is root's and unreadable, or lists drivers.
+	if v, ok := got["ttydriver"]; ok && v != "0" {
+		t.Errorf("/proc/tty/driver lists %s lines, want it masked by an empty directory", v)
 	}
 	if got["limit"] != "0" {
 		t.Errorf("user.max_user_namespaces inside is %s, want 0", got["limit"])
