@@ -407,7 +407,7 @@ func (b *rootBuilder) maskProc(target string) error {
 		if err != nil {
 			continue
 		}
-		err = b.cover(fd, p, func() (int, error) {
+		err = cover(fd, p, func() (int, error) {
 			return b.cloneTree(fd, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
 		})
 		if err != nil {
@@ -425,7 +425,7 @@ func (b *rootBuilder) maskProc(target string) error {
 		if err != nil {
 			continue
 		}
-		err = b.cover(fd, p, func() (int, error) {
+		err = cover(fd, p, func() (int, error) {
 			return b.cloneTree(devNull, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
 		})
 		if err != nil {
@@ -438,7 +438,7 @@ func (b *rootBuilder) maskProc(target string) error {
 		if err != nil {
 			continue
 		}
-		err = b.cover(fd, p, func() (int, error) {
+		err = cover(fd, p, func() (int, error) {
 			return newFS("tmpfs", map[string]string{"mode": "0555", "size": "4k"}, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
 		})
 		if err != nil {
@@ -450,7 +450,7 @@ func (b *rootBuilder) maskProc(target string) error {
 
 // cover mounts what newTree makes onto the open mount point dst, which is
 // p inside the new root, and closes dst.
-func (b *rootBuilder) cover(dst int, p string, newTree func() (int, error)) error {
+func cover(dst int, p string, newTree func() (int, error)) error {
 	defer unix.Close(dst)
 	tree, err := newTree()
 	if err != nil {
