@@ -1,9 +1,9 @@
 package sandbox
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"bytes"
+	"encoding/binary"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,18 +22,23 @@ import (
 // reach; its key covers the policy, the hutch binary (device, inode,
 // size and mtime, so a rebuilt or upgraded hutch never uses an old
 // program) and the kernel release (libseccomp's output depends on what
-// the kernel supports). A cache that cannot be read or written only
-// costs the compile.
+// the kernel supports). A file holds its whole key, checked on every
+// load, so the short hash that names it can collide without harm. A cache
+// that cannot be read or written only costs the compile.
 func compileFilter(p seccomp.Policy) (*seccomp.Program, error) {
 	if p.Base == "none" {
 		return seccomp.Compile(p)
 	}
-	file := filterCachePath(p)
-	if file != "" {
+	key := filterCacheKey(p)
+	var file string
+	if key != nil {
+		// FNV only spreads the names: each entry carries its full key.
+		h := fnv.New64a()
+		h.Write(key)
+		file = filepath.Join(StateRoot(), "cache", "seccomp-"+strconv.FormatUint(h.Sum64(), 16)+".bpf")
 		if raw, err := os.ReadFile(file); err == nil {
-			var prog seccomp.Program
-			if prog.UnmarshalBinary(raw) == nil {
-				return &prog, nil
+			if prog := decodeCacheEntry(raw, key); prog != nil {
+				return prog, nil
 			}
 		}
 	}
@@ -42,34 +47,42 @@ func compileFilter(p seccomp.Policy) (*seccomp.Program, error) {
 		return prog, err
 	}
 	if raw, err := prog.MarshalBinary(); err == nil {
-		writeCacheFile(file, raw)
+		entry := binary.AppendUvarint(nil, uint64(len(key)))
+		writeCacheFile(file, append(append(entry, key...), raw...))
 	}
 	return prog, nil
 }
 
-// filterCachePath names the cache file for a policy, or "" when no key
+// filterCacheKey is the key of a policy's cache entry, or nil when none
 // can be made.
-func filterCachePath(p seccomp.Policy) string {
+func filterCacheKey(p seccomp.Policy) []byte {
 	var exe unix.Stat_t
 	if unix.Stat("/proc/self/exe", &exe) != nil {
-		return ""
+		return nil
 	}
 	var uts unix.Utsname
 	if unix.Uname(&uts) != nil {
-		return ""
+		return nil
 	}
-	policy, err := json.Marshal(p)
-	if err != nil {
-		return ""
-	}
-	h := sha256.New()
-	h.Write(policy)
+	key := p.AppendKey(make([]byte, 0, 256))
 	for _, n := range []uint64{exe.Dev, exe.Ino, uint64(exe.Size), uint64(exe.Mtim.Sec), uint64(exe.Mtim.Nsec)} {
-		h.Write(strconv.AppendUint(nil, n, 16))
-		h.Write([]byte{0})
+		key = binary.AppendUvarint(key, n)
 	}
-	h.Write(uts.Release[:])
-	return filepath.Join(StateRoot(), "cache", "seccomp-"+hex.EncodeToString(h.Sum(nil)[:16])+".bpf")
+	return append(key, unix.ByteSliceToString(uts.Release[:])...)
+}
+
+// decodeCacheEntry returns the program of a cache entry written for key,
+// or nil when the entry is another key's or does not decode.
+func decodeCacheEntry(raw, key []byte) *seccomp.Program {
+	n, size := binary.Uvarint(raw)
+	if size <= 0 || n != uint64(len(key)) || !bytes.Equal(raw[size:min(len(raw), size+len(key))], key) {
+		return nil
+	}
+	var prog seccomp.Program
+	if prog.UnmarshalBinary(raw[size+len(key):]) != nil {
+		return nil
+	}
+	return &prog
 }
 
 // writeCacheFile stores data atomically in a private directory, ignoring

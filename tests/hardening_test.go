@@ -226,21 +226,57 @@ func TestNormalWorkloads(t *testing.T) {
 	}
 }
 
-// The compiled filter is cached in the caller's state directory; a cache
-// file that does not decode is ignored and the filter still applies.
+// The compiled filter is cached in the caller's state directory. A cache
+// file that does not decode is ignored and the filter still applies, and
+// so is one that holds another policy's program: a file names its key
+// by a short hash, and an entry found under the wrong name must not
+// serve.
 func TestFilterCache(t *testing.T) {
 	c := newCaller(t)
+	cacheFiles := func() []string {
+		files, _ := filepath.Glob(filepath.Join(c.runtimeDir, "hutch", "cache", "seccomp-*.bpf"))
+		return files
+	}
 	c.mustRun("--", "true")
-	files, _ := filepath.Glob(filepath.Join(c.runtimeDir, "hutch", "cache", "seccomp-*.bpf"))
+	files := cacheFiles()
 	if len(files) != 1 {
 		t.Fatalf("cache files after one run: %v, want one", files)
 	}
-	if err := os.WriteFile(files[0], []byte("bad"), 0o600); err != nil {
+	ownFile := files[0]
+	if err := os.WriteFile(ownFile, []byte("bad"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	got := fields(c.mustRun(probe("errno", "keyctl", "getpid")...).stdout)
 	checkErrnos(t, "with a corrupt cache", got, map[string]string{"keyctl": "EPERM", "getpid": "OK"})
-	if data, _ := os.ReadFile(files[0]); len(data) < 8 || len(data)%8 != 0 {
-		t.Errorf("the corrupt cache file was not replaced (%d bytes)", len(data))
+	own, _ := os.ReadFile(ownFile)
+	if len(own) < 16 || string(own) == "bad" {
+		t.Errorf("the corrupt cache file was not replaced (%d bytes)", len(own))
+	}
+
+	allowing := c.profile("allow-keyctl.toml", "extends = [\"default\"]\n[seccomp]\nallow = [\"keyctl\"]\n")
+	got = fields(c.mustRun(append([]string{"--profile", allowing}, probe("errno", "keyctl")...)...).stdout)
+	if got["keyctl"] == "EPERM" {
+		t.Fatalf("the profile that allows keyctl: keyctl gave EPERM")
+	}
+	var otherFile string
+	for _, f := range cacheFiles() {
+		if f != ownFile {
+			otherFile = f
+		}
+	}
+	if otherFile == "" {
+		t.Fatalf("cache files after a second policy: %v, want two", cacheFiles())
+	}
+	other, err := os.ReadFile(otherFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ownFile, other, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got = fields(c.mustRun(probe("errno", "keyctl", "getpid")...).stdout)
+	checkErrnos(t, "with another policy's entry in the cache file", got, map[string]string{"keyctl": "EPERM", "getpid": "OK"})
+	if now, _ := os.ReadFile(ownFile); string(now) != string(own) {
+		t.Errorf("the cache file holding another policy's entry was not rewritten")
 	}
 }
