@@ -30,14 +30,14 @@ type keyLoc struct {
 // locator maps key paths (as built by childPath and indexPath) to places.
 type locator struct {
 	text string
-	at   map[string]*keyLoc
+	at   map[string]*keyLoc // nil until keys scans the text
 }
 
 // keyPos is where path's key is written, or its nearest located parent's,
 // or the start of the file: never an unknown position.
 func (l *locator) keyPos(path string) pos {
 	for p := path; ; p = parentPath(p) {
-		if e := l.at[p]; e != nil && e.hasKey {
+		if e := l.keys()[p]; e != nil && e.hasKey {
 			return e.key
 		}
 		if p == "" {
@@ -48,7 +48,7 @@ func (l *locator) keyPos(path string) pos {
 
 // valPos is where path's value starts, falling back like keyPos.
 func (l *locator) valPos(path string) pos {
-	if e := l.at[path]; e != nil && e.hasVal {
+	if e := l.keys()[path]; e != nil && e.hasVal {
 		return e.val
 	}
 	return l.keyPos(path)
@@ -56,7 +56,7 @@ func (l *locator) valPos(path string) pos {
 
 // raw returns the value text of path as written, or "" when unknown.
 func (l *locator) raw(path string) string {
-	e := l.at[path]
+	e := l.keys()[path]
 	if e == nil || !e.hasVal || e.valEnd > len(l.text) || e.valStart > e.valEnd {
 		return ""
 	}
@@ -80,9 +80,20 @@ func (l *locator) recordKey(path string, p pos) {
 	}
 }
 
-// locate scans text and returns where each key path is.
+// locate returns where each key path of text is. It scans the text when
+// first asked: only a profile with an error needs a position, and every
+// start parses at least one profile.
 func locate(text string) *locator {
-	sc := &scanner{s: text, line: 1, loc: &locator{text: text, at: map[string]*keyLoc{}}, aot: map[string]int{}}
+	return &locator{text: text}
+}
+
+// keys returns the scanned key paths, scanning the text the first time.
+func (l *locator) keys() map[string]*keyLoc {
+	if l.at != nil {
+		return l.at
+	}
+	l.at = map[string]*keyLoc{}
+	sc := &scanner{s: l.text, line: 1, loc: l, aot: map[string]int{}}
 	table := ""
 	for {
 		sc.skipBlank()
@@ -100,7 +111,7 @@ func locate(text string) *locator {
 			sc.adv()
 		}
 	}
-	return sc.loc
+	return l.at
 }
 
 type scanner struct {
