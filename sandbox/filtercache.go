@@ -6,7 +6,10 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/hutch-sandbox/hutch/seccomp"
 	"golang.org/x/sys/unix"
@@ -105,5 +108,52 @@ func writeCacheFile(file string, data []byte) {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
+		return
+	}
+	pruneCache(dir, maxCacheEntries, time.Now())
+}
+
+// maxCacheEntries bounds the filter cache. Each rebuilt or upgraded hutch
+// binary and each kernel update makes every entry dead (their keys name
+// the binary and the kernel), and nothing else would ever remove them.
+// An entry is a few KiB; a user rarely runs more than a handful of
+// policies with one binary.
+const maxCacheEntries = 32
+
+// pruneCache keeps the keep most recently written entries of a cache
+// directory and removes the rest, with temporary files that a write cut
+// short left behind an hour or more ago. A recent temporary file may be
+// another hutch's write in progress.
+func pruneCache(dir string, keep int, now time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	type cached struct {
+		name string
+		mod  time.Time
+	}
+	var files []cached
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, ".tmp-"):
+			if now.Sub(info.ModTime()) >= time.Hour {
+				os.Remove(filepath.Join(dir, name))
+			}
+		case strings.HasPrefix(name, "seccomp-") && strings.HasSuffix(name, ".bpf"):
+			files = append(files, cached{name, info.ModTime()})
+		}
+	}
+	if len(files) <= keep {
+		return
+	}
+	slices.SortFunc(files, func(a, b cached) int { return b.mod.Compare(a.mod) })
+	for _, f := range files[keep:] {
+		os.Remove(filepath.Join(dir, f.name))
 	}
 }

@@ -2,7 +2,12 @@ package sandbox
 
 import (
 	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/hutch-sandbox/hutch/seccomp"
 )
@@ -45,5 +50,48 @@ func TestDecodeCacheEntry(t *testing.T) {
 				t.Errorf("decoded %d instructions, want %d", len(got.Filter), len(prog.Filter))
 			}
 		})
+	}
+}
+
+func TestPruneCache(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	write := func(name string, age time.Duration) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, now.Add(-age), now.Add(-age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Entry i was written i minutes ago.
+	for i := range 10 {
+		write(fmt.Sprintf("seccomp-%02d.bpf", i), time.Duration(i)*time.Minute)
+	}
+	write("unrelated.txt", 48*time.Hour)
+	write("seccomp-notes.txt", 48*time.Hour)
+	write(".tmp-old", 2*time.Hour)
+	write(".tmp-recent", time.Minute)
+
+	pruneCache(dir, 4, now)
+
+	var left []string
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	want := []string{".tmp-recent", "seccomp-00.bpf", "seccomp-01.bpf", "seccomp-02.bpf", "seccomp-03.bpf", "seccomp-notes.txt", "unrelated.txt"}
+	if !slices.Equal(left, want) {
+		t.Errorf("left after pruning to 4:\n got %q\nwant %q", left, want)
+	}
+
+	pruneCache(dir, 4, now)
+	if again, _ := os.ReadDir(dir); len(again) != len(want) {
+		t.Errorf("a second pruning removed more: %d files left, want %d", len(again), len(want))
 	}
 }

@@ -2,12 +2,15 @@ package tests
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // deniedCalls are what the default profile must refuse, with the errno a
@@ -278,5 +281,28 @@ func TestFilterCache(t *testing.T) {
 	checkErrnos(t, "with another policy's entry in the cache file", got, map[string]string{"keyctl": "EPERM", "getpid": "OK"})
 	if now, _ := os.ReadFile(ownFile); string(now) != string(own) {
 		t.Errorf("the cache file holding another policy's entry was not rewritten")
+	}
+
+	// Entries of older binaries pile up; a write prunes the oldest.
+	old := time.Now().Add(-24 * time.Hour)
+	for i := range 40 {
+		stale := filepath.Join(filepath.Dir(ownFile), fmt.Sprintf("seccomp-stale%02d.bpf", i))
+		if err := os.WriteFile(stale, other, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(stale, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	denying := c.profile("deny-uname.toml", "extends = [\"default\"]\n[seccomp]\ndeny = [\"uname\"]\n")
+	c.mustRun("--profile", denying, "--", "true")
+	files = cacheFiles()
+	if len(files) != 32 {
+		t.Errorf("%d cache files after a write among 43, want 32", len(files))
+	}
+	for _, f := range []string{ownFile, otherFile} {
+		if !slices.Contains(files, f) {
+			t.Errorf("pruning removed a recent entry, %s", filepath.Base(f))
+		}
 	}
 }
