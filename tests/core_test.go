@@ -3,6 +3,7 @@ package tests
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -565,5 +566,66 @@ func TestAppAsPID1(t *testing.T) {
 	}
 	if r := c.run("--as-pid-1", "--", "sh", "-c", "exit 3"); r.code != 3 {
 		t.Errorf("--as-pid-1 exit status: %s", r)
+	}
+}
+
+// TestClosedStdio starts hutch with some of its standard descriptors
+// closed. The app must run, and find each closed one closed or on
+// /dev/null (a Go program reopens closed stdio on /dev/null at start):
+// never one of hutch's own descriptors that took the free number.
+func TestClosedStdio(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		closed []int
+	}{
+		{"stdin", []int{0}},
+		{"stdout", []int{1}},
+		{"stderr", []int{2}},
+		{"all three", []int{0, 1, 2}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCaller(t)
+			var redirs []string
+			for _, fd := range tt.closed {
+				redirs = append(redirs, fmt.Sprintf("%d>&-", fd))
+			}
+			closeStdio := func(cmd *exec.Cmd) {
+				cmd.Stdin = strings.NewReader("") // a pipe, like the other two
+				// The shell closes them, then becomes hutch.
+				cmd.Args = append([]string{"sh", "-c", `exec "$0" "$@" ` + strings.Join(redirs, " "), cmd.Path}, cmd.Args[1:]...)
+				cmd.Path = "/bin/sh"
+			}
+			list := filepath.Join(c.work, "fds.txt")
+			r := c.runWith(closeStdio, "--bind", c.work, c.work, "--ro-bind", probeBin, "/probe", "--", "/probe", "fds", list)
+			if r.code != 0 {
+				t.Fatalf("with %v closed: %s", tt.closed, r)
+			}
+			data, err := os.ReadFile(list)
+			if err != nil {
+				t.Fatalf("the probe wrote no list: %v\n%s", err, r)
+			}
+			seen := map[int]bool{}
+			for _, line := range lines(string(data)) {
+				fd, target, _ := strings.Cut(line, " ")
+				n, err := strconv.Atoi(fd)
+				if err != nil {
+					t.Fatalf("list line %q", line)
+				}
+				seen[n] = true
+				switch {
+				case n > 2:
+					t.Errorf("fd %d is open inside, on %s", n, target)
+				case slices.Contains(tt.closed, n) && target != "/dev/null":
+					t.Errorf("fd %d, closed for hutch, is open inside on %s", n, target)
+				case !slices.Contains(tt.closed, n) && !strings.HasPrefix(target, "pipe:"):
+					t.Errorf("fd %d, the caller's pipe, is on %s inside", n, target)
+				}
+			}
+			for fd := range 3 {
+				if !slices.Contains(tt.closed, fd) && !seen[fd] {
+					t.Errorf("fd %d, the caller's pipe, is not open inside", fd)
+				}
+			}
+		})
 	}
 }

@@ -96,10 +96,10 @@ func errnoName(err error) string {
 	return err.Error()
 }
 
-// listFDs prints the open descriptors except the one used to list them.
-// It reads the directory with raw system calls: os.Open would add the Go
+// listFDs prints the open descriptors except the one used to list them,
+// on stdout or into the file args[0] names. It reads the directory with raw system calls: os.Open would add the Go
 // runtime's own epoll descriptors to the list.
-func listFDs([]string) {
+func listFDs(args []string) {
 	dir, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		fmt.Println("error:", err)
@@ -121,9 +121,19 @@ func listFDs([]string) {
 		}
 	}
 	sort.Ints(fds)
+	var out strings.Builder
 	for _, fd := range fds {
 		target, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
-		fmt.Printf("%d %s\n", fd, target)
+		fmt.Fprintf(&out, "%d %s\n", fd, target)
+	}
+	if len(args) == 0 {
+		fmt.Print(out.String())
+		return
+	}
+	// Into a file, for a probe whose stdout is closed.
+	if err := os.WriteFile(args[0], []byte(out.String()), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
 	}
 }
 
