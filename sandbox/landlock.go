@@ -133,8 +133,24 @@ func landlockRules(spec *Spec) []llRule {
 	return rules
 }
 
-// errLandlockMissing marks a kernel without Landlock.
-var errLandlockMissing = errors.New("the kernel has no Landlock")
+// errLandlockMissing marks a kernel, or a place, without Landlock.
+var errLandlockMissing = errors.New("Landlock is unavailable")
+
+// landlockMissing says why Landlock cannot be used, from the errno of the
+// ABI query, and what to do about it.
+func landlockMissing(err error) error {
+	switch {
+	case errors.Is(err, unix.ENOSYS):
+		return fmt.Errorf("%w: this kernel lacks it (Linux 5.13 or later built with CONFIG_SECURITY_LANDLOCK has it)", errLandlockMissing)
+	case errors.Is(err, unix.EOPNOTSUPP):
+		return fmt.Errorf("%w: the kernel has it but it is off; add landlock to the lsm= boot parameter", errLandlockMissing)
+	case err != nil:
+		// EPERM: a seccomp filter or a security module around hutch, such
+		// as an enclosing sandbox, refuses the call.
+		return fmt.Errorf("%w: landlock_create_ruleset: %w (a seccomp filter or security policy around hutch refuses it)", errLandlockMissing, err)
+	}
+	return errLandlockMissing
+}
 
 // enforceLandlock restricts the calling thread, and so everything forked
 // from it afterwards, to the spec's rules. The init calls it on its main
@@ -149,7 +165,7 @@ func enforceLandlock(spec *Spec) error {
 	abi, err := ll.LandlockGetABIVersion()
 	if err != nil || abi < 1 {
 		if mode == LandlockRequired {
-			return errorf("landlock is required by the profile, but %w (%v); enable it with the lsm= boot parameter (Linux 5.13 or later), or set landlock.mode = \"best-effort\"", errLandlockMissing, err)
+			return errorf("landlock is required by the profile, but %w; or set landlock.mode = \"best-effort\"", landlockMissing(err))
 		}
 		return nil
 	}

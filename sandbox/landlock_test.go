@@ -1,9 +1,12 @@
 package sandbox
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+	"golang.org/x/sys/unix"
 )
 
 func TestLandlockRules(t *testing.T) {
@@ -94,5 +97,24 @@ func TestLandlockHandledGrowsWithABI(t *testing.T) {
 		if got := llHandled(abi); got != want {
 			t.Errorf("ABI %d: handled %#x, want %#x", abi, got, want)
 		}
+	}
+}
+
+func TestLandlockMissingSaysWhatToDo(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{unix.ENOSYS, "CONFIG_SECURITY_LANDLOCK"},
+		{unix.EOPNOTSUPP, "lsm= boot parameter"},
+		{unix.EPERM, "seccomp filter or security policy around hutch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.err.Error(), func(t *testing.T) {
+			err := landlockMissing(tt.err)
+			if !errors.Is(err, errLandlockMissing) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("for %v: %q, want errLandlockMissing saying %q", tt.err, err, tt.want)
+			}
+		})
 	}
 }

@@ -117,3 +117,48 @@ func unixListenAbstract(name string) (int, error) {
 	}
 	return fd, unix.Listen(fd, 4)
 }
+
+// TestLandlockModeWhereItIsRefused runs hutch inside a hutch sandbox whose
+// filter refuses landlock_create_ruleset, as a kernel without Landlock
+// would (with EPERM rather than ENOSYS). The inner hutch must then run the
+// app under best-effort and off, and under required refuse with 125,
+// saying why and what to do, before the app starts.
+func TestLandlockModeWhereItIsRefused(t *testing.T) {
+	c := newCaller(t)
+	// The outer sandbox lets the inner one create namespaces and mount; it
+	// has no Landlock domain itself, since a Landlock domain forbids
+	// mounting.
+	outer := c.profile("no-landlock.toml", `extends = ["default"]
+[security]
+nested_userns = true
+[seccomp]
+deny = ["landlock_create_ruleset"]
+[landlock]
+mode = "off"
+`)
+	tests := []struct {
+		mode string
+		code int
+		want string // on stderr
+	}{
+		{"best-effort", 0, ""},
+		{"off", 0, ""},
+		{"required", 125, `landlock is required by the profile, but Landlock is unavailable: landlock_create_ruleset: operation not permitted (a seccomp filter or security policy around hutch refuses it); or set landlock.mode = "best-effort"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			inner := c.profile("inner-"+tt.mode+".toml", "extends = [\"default\"]\n[landlock]\nmode = \""+tt.mode+"\"\n")
+			r := c.run("--profile", outer, "--ro-bind", hutchBin, "/hutch", "--ro-bind", inner, "/inner.toml",
+				"--", "/hutch", "run", "--profile", "/inner.toml", "--", "sh", "-c", "echo the app ran")
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tt.code, r)
+			}
+			if ran := strings.Contains(r.stdout, "the app ran"); ran != (tt.code == 0) {
+				t.Errorf("the app ran: %v, want %v\n%s", ran, tt.code == 0, r)
+			}
+			if tt.want != "" && strings.TrimSpace(r.stderr) != "hutch: "+tt.want {
+				t.Errorf("stderr:\n%s\nwant:\nhutch: %s", r.stderr, tt.want)
+			}
+		})
+	}
+}
