@@ -29,14 +29,16 @@ func Parse(source string, data []byte, vars Vars) (*Profile, error) {
 		return nil, &Error{Source: source, Line: 1, Col: 1, Msg: fmt.Sprintf("profile is %d bytes, more than the %d a profile may have", len(data), maxProfileSize)}
 	}
 	text := string(data)
-	var raw map[string]any
-	if _, err := toml.Decode(text, &raw); err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			line, col := max(pe.Position.Line, 1), max(pe.Position.Col, 1)
-			return nil, &Error{Source: source, Line: line, Col: col, Msg: pe.Message, Err: err}
+	raw := decodedBuiltin(source, text)
+	if raw == nil {
+		if _, err := toml.Decode(text, &raw); err != nil {
+			var pe toml.ParseError
+			if errors.As(err, &pe) {
+				line, col := max(pe.Position.Line, 1), max(pe.Position.Col, 1)
+				return nil, &Error{Source: source, Line: line, Col: col, Msg: pe.Message, Err: err}
+			}
+			return nil, fmt.Errorf("%s: %w", source, err)
 		}
-		return nil, fmt.Errorf("%s: %w", source, err)
 	}
 	d := &decoder{source: source, loc: locate(text), vars: vars}
 	p := d.profile(raw)
