@@ -33,13 +33,13 @@ func builtinData(name string) ([]byte, bool) {
 
 // decodedBuiltin returns what toml.Decode makes of a built-in profile's
 // text, from Go code generated from it (builtin_decoded.go), or nil when
-// source is no built-in or text is not the text the code was made from.
+// source is no built-in or data is not the text the code was made from.
 // The BurntSushi/toml lexer takes 0.3 to 0.6 ms for the default profile
 // in a fresh process, a few percent of a sandbox's start, and every start
 // reads at least one built-in. After a change to a built-in, run
 // go generate ./profiles; until then that profile is decoded as any file
 // is, and TestBuiltinDecodedIsCurrent fails.
-func decodedBuiltin(source, text string) map[string]any {
+func decodedBuiltin(source string, data []byte) map[string]any {
 	if !strings.HasPrefix(source, builtinPrefix) {
 		return nil
 	}
@@ -48,7 +48,7 @@ func decodedBuiltin(source, text string) map[string]any {
 		return nil
 	}
 	h := fnv.New64a()
-	h.Write([]byte(text))
+	h.Write(data)
 	if h.Sum64() != hash {
 		return nil
 	}

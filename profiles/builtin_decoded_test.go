@@ -54,7 +54,7 @@ func TestBuiltinDecodedMatchesTOML(t *testing.T) {
 		if _, err := toml.Decode(string(data), &want); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		got := decodedBuiltin(builtinSource(name), string(data))
+		got := decodedBuiltin(builtinSource(name), data)
 		if got == nil {
 			t.Errorf("%s: no generated decoding", name)
 		} else if !reflect.DeepEqual(got, want) {
@@ -70,7 +70,7 @@ func TestBuiltinDecodedMatchesTOML(t *testing.T) {
 		{"a name that is no built-in", builtinSource("nonesuch"), string(data)},
 	}
 	for _, tt := range tests {
-		if decodedBuiltin(tt.source, tt.text) != nil {
+		if decodedBuiltin(tt.source, []byte(tt.text)) != nil {
 			t.Errorf("%s: got a generated decoding", tt.name)
 		}
 	}
@@ -122,23 +122,9 @@ func writeGoValue(b *strings.Builder, v any) error {
 		}
 		b.WriteString("}")
 	case []map[string]any:
-		b.WriteString("[]map[string]any{\n")
-		for _, e := range x {
-			if err := writeGoValue(b, e); err != nil {
-				return err
-			}
-			b.WriteString(",\n")
-		}
-		b.WriteString("}")
+		return writeGoList(b, "[]map[string]any{\n", ",\n", len(x), func(i int) any { return x[i] })
 	case []any:
-		b.WriteString("[]any{")
-		for _, e := range x {
-			if err := writeGoValue(b, e); err != nil {
-				return err
-			}
-			b.WriteString(", ")
-		}
-		b.WriteString("}")
+		return writeGoList(b, "[]any{", ", ", len(x), func(i int) any { return x[i] })
 	case string:
 		b.WriteString(strconv.Quote(x))
 	case bool:
@@ -153,5 +139,19 @@ func writeGoValue(b *strings.Builder, v any) error {
 	default:
 		return fmt.Errorf("a value of type %T: the generator does not write it", v)
 	}
+	return nil
+}
+
+// writeGoList writes a list literal: open, then each element followed by
+// sep, then the closing brace.
+func writeGoList(b *strings.Builder, open, sep string, n int, elem func(int) any) error {
+	b.WriteString(open)
+	for i := range n {
+		if err := writeGoValue(b, elem(i)); err != nil {
+			return err
+		}
+		b.WriteString(sep)
+	}
+	b.WriteString("}")
 	return nil
 }

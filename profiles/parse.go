@@ -29,7 +29,7 @@ func Parse(source string, data []byte, vars Vars) (*Profile, error) {
 		return nil, &Error{Source: source, Line: 1, Col: 1, Msg: fmt.Sprintf("profile is %d bytes, more than the %d a profile may have", len(data), maxProfileSize)}
 	}
 	text := string(data)
-	raw := decodedBuiltin(source, text)
+	raw := decodedBuiltin(source, data)
 	if raw == nil {
 		if _, err := toml.Decode(text, &raw); err != nil {
 			var pe toml.ParseError
