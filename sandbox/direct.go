@@ -120,13 +120,29 @@ func startDirect(spec *Spec, opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	if spec.Process.AsPID1 {
-		early.Started(spec.Process.NewSession)
+		early.Started(spec.Process.NewSession, true)
 		return nil, in.execApp(path)
 	}
 	app, err := in.startApp(path)
 	if err != nil {
 		return nil, err
 	}
-	early.Started(spec.Process.NewSession)
+	early.Started(spec.Process.NewSession, false)
 	return &Sandbox{Spec: spec, InitPID: os.Getpid(), AppPID: app, sigs: sigs, direct: in}, nil
+}
+
+// endDirect ends a direct sandbox whose app exited with code: it kills and
+// reaps every process left in it, as the kernel would when this process,
+// its PID 1, exits, and then hands the monitor the code. Tearing down the
+// init's memory and the namespaces is then the kernel's business alone,
+// off the caller's clock.
+func endDirect(code int) {
+	unix.Kill(-1, unix.SIGKILL)
+	for {
+		_, err := unix.Wait4(-1, nil, 0, nil)
+		if err != nil && err != unix.EINTR {
+			break
+		}
+	}
+	early.Exited(code)
 }

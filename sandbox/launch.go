@@ -474,7 +474,9 @@ func catchInitSignals() *signalCatch {
 func (s *Sandbox) Wait() (int, error) {
 	sigs := s.sigs
 	if s.direct != nil {
-		return s.direct.loop(s.AppPID, sigs), nil
+		code := s.direct.loop(s.AppPID, sigs)
+		endDirect(code)
+		return code, nil
 	}
 	done := make(chan struct{})
 	defer close(done)

@@ -2,7 +2,9 @@ package tests
 
 import (
 	"io"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -201,5 +203,42 @@ func TestSignalRelayByStart(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestAppExitEndsTheSandbox checks that once hutch returns with the app's
+// status, no process of the sandbox is left: not a background child, not
+// an orphan of a subshell, not one that ignores SIGTERM and SIGHUP. A
+// direct start's init reports the status before it exits itself, so it
+// must kill and reap them first; the check comes straight after hutch
+// returns, before the kernel would have done it.
+func TestAppExitEndsTheSandbox(t *testing.T) {
+	for _, start := range initStarts {
+		t.Run(start.name, func(t *testing.T) {
+			c := newCaller(t)
+			c.extraEnv = start.env
+			marker := "1000." + strconv.Itoa(os.Getpid()) + strconv.Itoa(len(start.name))
+			cmd, _, stdin := c.startHutchWithInput("sh", "-c", "sleep "+marker+" & ( trap '' TERM HUP; sleep "+marker+" & ); "+
+				"sleep "+marker+" </dev/null >/dev/null 2>&1 & echo ready; read -r line; exit 9")
+			var pids []int
+			waitFor(t, "the background processes", 5*time.Second, func() bool {
+				pids = processesWith("sleep\x00" + marker)
+				return len(pids) == 3
+			})
+			stdin.Close()
+			cmd.Wait()
+			var alive []int
+			for _, pid := range pids {
+				if syscall.Kill(pid, 0) != syscall.ESRCH {
+					alive = append(alive, pid)
+				}
+			}
+			if code := cmd.ProcessState.ExitCode(); code != 9 {
+				t.Errorf("exit %d, want 9", code)
+			}
+			if len(alive) != 0 {
+				t.Errorf("processes of the sandbox still there after hutch returned: %v of %v", alive, pids)
+			}
+		})
 	}
 }

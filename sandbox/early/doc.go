@@ -14,5 +14,7 @@
 // sandbox's init; the parent stays in C as the monitor that relays
 // signals and the exit status, or, when the child reports that the spec
 // needs the usual start, returns and lets hutch start as if nothing had
-// happened.
+// happened. Once the app has exited and the init has killed and reaped
+// the rest of the sandbox, the init reports the status and the monitor
+// leaves without waiting for the kernel to tear the init down.
 package early
