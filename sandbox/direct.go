@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"os"
+	"os/signal"
 	"slices"
 	"unsafe"
 
@@ -17,15 +18,21 @@ import (
 // outside relays signals and exit status. It builds the sandbox in place
 // with the same code as an init started the usual way, minus the channel.
 
-// directSignals are the init's signals in a direct child, caught from
-// package init on, while the child resolves its profiles. Until the app
-// runs, a signal can only come from the caller's own processes outside:
-// the monitor holds back the ones it relays.
+// directSignals are the signals a direct child relays to the app, caught
+// in the background from package init on. os/signal enables each with a
+// round trip to a thread of its own, some 0.1 ms a signal on the
+// development VM, so the child waits for them only once the app is forked,
+// just before it tells the monitor to relay. Until then a signal can only
+// come from the caller's own processes outside: the monitor holds back
+// the ones it relays. SIGCHLD is not among them: a direct init waits for
+// its children in the kernel (see reapUntil).
 var directSignals *signalCatch
 
 func init() {
 	if early.DirectChild() {
-		directSignals = catchInitSignals()
+		directSignals = catchInBackground(make(chan os.Signal, 64), func(ch chan os.Signal) {
+			signal.Notify(ch, relayedInitSignals...)
+		})
 	}
 }
 
@@ -87,7 +94,6 @@ func startDirect(spec *Spec, opts Options) (*Sandbox, error) {
 		return nil, errorf("%w", err)
 	}
 	cfg := newInitConfig(spec, opts, plan, filter)
-	sigs := directSignals.caught()
 	// As in an init started the usual way: nothing the caller passed in
 	// reaches the app unless asked for.
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
@@ -127,6 +133,7 @@ func startDirect(spec *Spec, opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
+	sigs := directSignals.caught()
 	early.Started(spec.Process.NewSession, false)
 	return &Sandbox{Spec: spec, InitPID: os.Getpid(), AppPID: app, sigs: sigs, direct: in}, nil
 }

@@ -76,11 +76,15 @@ func runInit(fd int) int {
 
 var initName = []byte("hutch-init\x00")
 
-// initSignals are caught by the init: SIGCHLD to reap, the rest to relay.
-var initSignals = []os.Signal{
-	unix.SIGCHLD, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT,
+// relayedInitSignals are those an init relays to its app.
+var relayedInitSignals = []os.Signal{
+	unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT,
 	unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, unix.SIGALRM, unix.SIGCONT,
 }
+
+// initSignals are caught by an init started the usual way: SIGCHLD to
+// reap, the rest to relay.
+var initSignals = append([]os.Signal{unix.SIGCHLD}, relayedInitSignals...)
 
 // inside is the init's working state.
 type inside struct {
