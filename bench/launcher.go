@@ -17,13 +17,18 @@ import (
 // the Go driver would report at least the driver's own RSS (about 4.5 MiB),
 // hiding the real figure of anything smaller, such as bubblewrap or
 // unshare. The launcher is a static C program of under 0.7 MiB resident
-// (less than /bin/true's own 1 MiB, so it never shows): it posix_spawns the command, reaps it with wait4 and reports the wall
-// time it measured around that and the rusage it got. A Go launcher would
-// not do: the smallest Go program is 1.5 MiB resident.
-const launcherSource = `/* launch REPORT_FD CMD [ARGS...]: run CMD, reap it with wait4 and write
- * "WALL_NS MAXRSS_KIB WAIT_STATUS\n" to REPORT_FD. Exits with CMD's status
- * (128+N for signal N), or 125 when it cannot run CMD. Built by the hutch
- * benchmarks (bench/launcher.go). */
+// (less than /bin/true's own 1 MiB, so it never shows): it posix_spawns the
+// command, reaps it with wait4 and reports the wall time it measured around
+// that and the largest ru_maxrss among the command and what it left
+// behind. A Go launcher would not do: the smallest Go program is 1.5 MiB
+// resident.
+const launcherSource = `/* launch REPORT_FD CMD [ARGS...]: run CMD, reap it with wait4, then reap
+ * whatever CMD left behind (the launcher is a child subreaper), and write
+ * "WALL_NS MAXRSS_KIB WAIT_STATUS\n" to REPORT_FD. The wall time ends when
+ * CMD is reaped; the peak RSS is the largest of CMD and every descendant
+ * reaped, by CMD or by the launcher. Exits with CMD's status (128+N for
+ * signal N), or 125 when it cannot run CMD. Built by the hutch benchmarks
+ * (bench/launcher.go). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +36,7 @@ const launcherSource = `/* launch REPORT_FD CMD [ARGS...]: run CMD, reap it with
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -46,6 +52,13 @@ int main(int argc, char **argv) {
 	int fd = atoi(argv[1]);
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
 		perror("launch: report descriptor");
+		return 125;
+	}
+	// A sandbox launcher may leave before its sandbox's init is gone, as
+	// bubblewrap and hutch both do: that init is reparented here, and
+	// reaped below, so that its memory counts.
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+		perror("launch: subreaper");
 		return 125;
 	}
 	struct timespec t0, t1;
@@ -65,8 +78,20 @@ int main(int argc, char **argv) {
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long maxrss = ru.ru_maxrss;
+	for (;;) {
+		int left;
+		struct rusage left_ru;
+		if (wait4(-1, &left, 0, &left_ru) < 0) {
+			if (errno == EINTR)
+				continue;
+			break; // ECHILD: nothing left
+		}
+		if (left_ru.ru_maxrss > maxrss)
+			maxrss = left_ru.ru_maxrss;
+	}
 	long long ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
-	if (dprintf(fd, "%lld %ld %d\n", ns, ru.ru_maxrss, status) < 0) {
+	if (dprintf(fd, "%lld %ld %d\n", ns, maxrss, status) < 0) {
 		perror("launch: report");
 		return 125;
 	}
