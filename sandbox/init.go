@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -270,7 +271,7 @@ func (in *inside) execApp(path string) error {
 // It runs on the main thread, where every fork must happen.
 func (in *inside) loop(app int, sigs chan os.Signal) int {
 	if in.cfg.ControlFD < 0 {
-		return reapUntil(app, sigs)
+		return in.reapUntil(app, sigs)
 	}
 	var requests chan *session
 	events := make(chan sessionEvent, 16)
@@ -283,7 +284,7 @@ func (in *inside) loop(app int, sigs chan os.Signal) int {
 		select {
 		case sig := <-sigs:
 			if sig != unix.SIGCHLD {
-				unix.Kill(app, sig.(unix.Signal))
+				in.relay(app, sig)
 				continue
 			}
 			for {
@@ -330,11 +331,11 @@ func (in *inside) loop(app int, sigs chan os.Signal) int {
 // this goroutine through the runtime's signal thread and a channel, two
 // thread wake-ups of some 0.1 ms each on the development VM between the
 // app's exit and hutch's. Signals are relayed beside it.
-func reapUntil(app int, sigs chan os.Signal) int {
+func (in *inside) reapUntil(app int, sigs chan os.Signal) int {
 	go func() {
 		for sig := range sigs {
 			if sig != unix.SIGCHLD {
-				unix.Kill(app, sig.(unix.Signal))
+				in.relay(app, sig)
 			}
 		}
 	}()
@@ -348,6 +349,19 @@ func reapUntil(app int, sigs chan os.Signal) int {
 			return ExitSetup // no children left, the app among them: cannot happen
 		}
 	}
+}
+
+// relay passes a signal the init received on to the app, except, when
+// the app shares the caller's session, those the terminal sends its
+// foreground process group: the app is in that group and has its own
+// copy, and a second one from the init would make one Ctrl-C two.
+// hutch outside does not relay those either, so in a shared session the
+// init only ever gets them from the terminal.
+func (in *inside) relay(app int, sig os.Signal) {
+	if !in.spec.Process.NewSession && slices.Contains(terminalSignals, sig) {
+		return
+	}
+	unix.Kill(app, sig.(unix.Signal))
 }
 
 // recordExit leaves the app's exit status where hutch ps finds it.

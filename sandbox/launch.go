@@ -412,12 +412,15 @@ func (s *Sandbox) wait() (syscall.WaitStatus, error) {
 // the whole foreground process group, so those are not relayed twice.
 func forwardedSignals(newSession bool) (relay, swallow []os.Signal) {
 	relay = []os.Signal{unix.SIGTERM, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM, unix.SIGCONT}
-	tty := []os.Signal{unix.SIGINT, unix.SIGQUIT, unix.SIGWINCH}
 	if newSession {
-		return append(relay, tty...), nil
+		return append(relay, terminalSignals...), nil
 	}
-	return relay, tty
+	return relay, terminalSignals
 }
+
+// terminalSignals are those a terminal sends to its foreground process
+// group from the keyboard or on a resize.
+var terminalSignals = []os.Signal{unix.SIGINT, unix.SIGQUIT, unix.SIGWINCH}
 
 // signalCatch is a set of signals being caught in the background.
 // Enabling each one costs a round trip to the Go runtime's signal thread,

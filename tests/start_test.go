@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"bufio"
+	"context"
 	"io"
 	"os"
 	"slices"
@@ -240,5 +242,57 @@ func TestAppExitEndsTheSandbox(t *testing.T) {
 				t.Errorf("processes of the sandbox still there after hutch returned: %v of %v", alive, pids)
 			}
 		})
+	}
+}
+
+// TestCtrlCReachesTheAppOnce types Ctrl-C three times on hutch's terminal.
+// With a session of its own the app hears of each only through hutch's
+// relay; with the terminal's session shared it is in the terminal's
+// foreground group and gets the terminal's own SIGINT, which neither hutch
+// nor the init may relay a second time. (Two copies that arrive before
+// the app takes the first count as one, so a single Ctrl-C could hide a
+// double relay; three rarely all do.)
+func TestCtrlCReachesTheAppOnce(t *testing.T) {
+	for _, start := range initStarts {
+		for _, session := range []string{"--new-session", "--share-session"} {
+			t.Run(start.name+"/"+session, func(t *testing.T) {
+				c := newCaller(t)
+				c.extraEnv = start.env
+				master, slave := openPTY(t)
+				cmd := c.command(context.Background(), append([]string{"run", session}, probe("sigint")...)...)
+				cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+				cmd.SysProcAttr.Setsid = true
+				cmd.SysProcAttr.Setctty = true
+				cmd.SysProcAttr.Ctty = 0
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+				out := bufio.NewReader(master)
+				var got []string
+				for {
+					line, err := out.ReadString('\n')
+					if err != nil {
+						t.Fatalf("reading the terminal: %v (so far %q)", err, got)
+					}
+					line = strings.TrimSpace(line)
+					got = append(got, line)
+					if strings.HasSuffix(line, "ready") {
+						go func() {
+							for range 3 {
+								master.Write([]byte{3}) // Ctrl-C
+								time.Sleep(150 * time.Millisecond)
+							}
+						}()
+					}
+					if i := strings.Index(line, "count "); i >= 0 {
+						if n := line[i+len("count "):]; n != "3" {
+							t.Errorf("three Ctrl-Cs reached the app as %s SIGINTs", n)
+						}
+						return
+					}
+				}
+			})
+		}
 	}
 }

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -38,6 +40,26 @@ var checks = map[string]func(args []string){
 	"ns":      namespaces,
 	"prctl":   prctlState,
 	"threads": threads,
+	"sigint":  countSIGINT,
+}
+
+// countSIGINT prints "ready", counts the SIGINTs that arrive in the next
+// second and prints "count N".
+func countSIGINT([]string) {
+	ch := make(chan os.Signal, 16)
+	signal.Notify(ch, syscall.SIGINT)
+	fmt.Println("ready")
+	n := 0
+	deadline := time.After(time.Second)
+	for {
+		select {
+		case <-ch:
+			n++
+		case <-deadline:
+			fmt.Println("count", n)
+			return
+		}
+	}
 }
 
 // threads runs work on several OS threads at once, each making system
