@@ -78,10 +78,7 @@ func runInit(fd int) int {
 var initName = []byte("hutch-init\x00")
 
 // relayedInitSignals are those an init relays to its app.
-var relayedInitSignals = []os.Signal{
-	unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT,
-	unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, unix.SIGALRM, unix.SIGCONT,
-}
+var relayedInitSignals = relayedSignals
 
 // initSignals are caught by an init started the usual way: SIGCHLD to
 // reap, the rest to relay.
@@ -356,7 +353,8 @@ func (in *inside) reapUntil(app int, sigs chan os.Signal) int {
 // foreground process group: the app is in that group and has its own
 // copy, and a second one from the init would make one Ctrl-C two.
 // hutch outside does not relay those either, so in a shared session the
-// init only ever gets them from the terminal.
+// init only ever gets them from the terminal. Unlike hutch, the init
+// does not stop itself on SIGTSTP: nothing waits on it to.
 func (in *inside) relay(app int, sig os.Signal) {
 	if !in.spec.Process.NewSession && slices.Contains(terminalSignals, sig) {
 		return

@@ -117,7 +117,7 @@ func startJoined(spec *Spec, opts Options, target *Record, kinds []Kind) (*Sandb
 		nsFDs = append(nsFDs, strconv.Itoa(len(files)))
 		files = append(files, f.Fd())
 	}
-	sigs := catchRelayed(spec.Process.NewSession).caught()
+	sigs := catchRelayed().caught()
 	attr := &syscall.ProcAttr{Env: os.Environ(), Files: files, Sys: &syscall.SysProcAttr{}}
 	if !opts.Detach {
 		attr.Sys.Pdeathsig = syscall.SIGKILL

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -94,7 +95,7 @@ func Start(spec *Spec, opts Options) (*Sandbox, error) {
 	// Caught from here on, so one that arrives while the sandbox starts is
 	// relayed to the app instead of killing hutch and, with it, the
 	// sandbox; the catching overlaps with the work up to the init's start.
-	signals := catchRelayed(spec.Process.NewSession)
+	signals := catchRelayed()
 	caller := opts.Caller
 	if caller == nil {
 		c := CurrentCaller(spec.Identity.Subordinate)
@@ -407,20 +408,28 @@ func (s *Sandbox) wait() (syscall.WaitStatus, error) {
 	}
 }
 
-// forwardedSignals are relayed from hutch to the init, which relays them to
-// the app. With a shared session the terminal already sends its signals to
-// the whole foreground process group, so those are not relayed twice.
-func forwardedSignals(newSession bool) (relay, swallow []os.Signal) {
-	relay = []os.Signal{unix.SIGTERM, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM, unix.SIGCONT}
-	if newSession {
-		return append(relay, terminalSignals...), nil
-	}
-	return relay, terminalSignals
-}
+// relayedSignals are those hutch catches and passes on to the init, which
+// passes them on to the app (see relaySignal).
+var relayedSignals = append([]os.Signal{unix.SIGTERM, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM, unix.SIGCONT}, terminalSignals...)
 
 // terminalSignals are those a terminal sends to its foreground process
 // group from the keyboard or on a resize.
-var terminalSignals = []os.Signal{unix.SIGINT, unix.SIGQUIT, unix.SIGWINCH}
+var terminalSignals = []os.Signal{unix.SIGINT, unix.SIGQUIT, unix.SIGWINCH, unix.SIGTSTP}
+
+// relaySignal passes a signal hutch caught on to pid, the init or the
+// launcher that stands for it. With a shared session the terminal sends
+// its signals to the whole foreground process group, the app included, so
+// those are not passed on a second time. SIGTSTP also stops hutch itself,
+// as the shell expects of its foreground job; the shell's SIGCONT is
+// relayed like any other signal and starts the app again.
+func relaySignal(pid int, sig os.Signal, newSession bool) {
+	if newSession || !slices.Contains(terminalSignals, sig) {
+		unix.Kill(pid, sig.(unix.Signal))
+	}
+	if sig == unix.SIGTSTP {
+		unix.Kill(os.Getpid(), unix.SIGSTOP)
+	}
+}
 
 // signalCatch is a set of signals being caught in the background.
 // Enabling each one costs a round trip to the Go runtime's signal thread,
@@ -447,15 +456,10 @@ func (c *signalCatch) caught() chan os.Signal {
 	return c.ch
 }
 
-// catchRelayed starts catching the signals hutch relays (and swallows the
-// terminal's own when the app shares the terminal's session).
-func catchRelayed(newSession bool) *signalCatch {
+// catchRelayed starts catching the signals hutch relays.
+func catchRelayed() *signalCatch {
 	return catchInBackground(make(chan os.Signal, 16), func(ch chan os.Signal) {
-		relay, swallow := forwardedSignals(newSession)
-		signal.Notify(ch, relay...)
-		if len(swallow) > 0 {
-			signal.Notify(make(chan os.Signal, 1), swallow...)
-		}
+		signal.Notify(ch, relayedSignals...)
 	})
 }
 
@@ -487,7 +491,7 @@ func (s *Sandbox) Wait() (int, error) {
 		for {
 			select {
 			case sig := <-sigs:
-				unix.Kill(s.InitPID, sig.(syscall.Signal))
+				relaySignal(s.InitPID, sig, s.Spec.Process.NewSession)
 			case <-done:
 				return
 			}

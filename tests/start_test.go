@@ -296,3 +296,48 @@ func TestCtrlCReachesTheAppOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestCtrlZStopsTheApp checks job control with the app in a session of its
+// own, where no terminal reaches it: SIGTSTP to hutch (a shell's Ctrl-Z
+// reaches hutch only) stops the app and hutch, and the shell's SIGCONT to
+// hutch starts both again.
+func TestCtrlZStopsTheApp(t *testing.T) {
+	for _, start := range initStarts {
+		t.Run(start.name, func(t *testing.T) {
+			c := newCaller(t)
+			c.extraEnv = start.env
+			marker := "ctrl-z-" + strconv.Itoa(os.Getpid()) + "-" + start.name
+			cmd, _ := c.startHutch("sh", "-c", ": "+marker+"; echo ready; while :; do sleep 0.05; done")
+			var app int
+			waitFor(t, "the app", 5*time.Second, func() bool {
+				for _, pid := range processesWith(marker) {
+					if pid != cmd.Process.Pid && processState(pid) != "" {
+						app = pid
+					}
+				}
+				return app != 0
+			})
+			stopped := func(pid int) bool { return processState(pid) == "T" }
+			cmd.Process.Signal(syscall.SIGTSTP)
+			waitFor(t, "the app and hutch to stop", 5*time.Second, func() bool { return stopped(app) && stopped(cmd.Process.Pid) })
+			cmd.Process.Signal(syscall.SIGCONT)
+			waitFor(t, "the app and hutch to go on", 5*time.Second, func() bool { return !stopped(app) && !stopped(cmd.Process.Pid) })
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+			if code := cmd.ProcessState.ExitCode(); code != 143 {
+				t.Errorf("after SIGTERM: exit %d, want 143", code)
+			}
+		})
+	}
+}
+
+// processState is the state letter of a host process (R, S, T, Z, ...), or
+// "" when it is gone.
+func processState(pid int) string {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	i := strings.LastIndexByte(string(stat), ')')
+	if err != nil || i < 0 || len(stat) < i+3 {
+		return ""
+	}
+	return string(stat[i+2])
+}

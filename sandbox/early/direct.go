@@ -234,6 +234,16 @@ static void monitor(pid_t child, int channel, const sigset_t *relayed, const sig
 				leave_with(status);
 			continue;
 		}
+		if (sig == SIGTSTP) {
+			// Job control, as the shell expects of its foreground job:
+			// the app stops and so does hutch, and the shell's SIGCONT,
+			// relayed like any other, starts both again. The terminal
+			// stops an app in its session itself.
+			if (relay_tty)
+				kill(child, SIGTSTP);
+			kill(getpid(), SIGSTOP);
+			continue;
+		}
 		if (!relay_tty && (sig == SIGINT || sig == SIGQUIT || sig == SIGWINCH))
 			continue;
 		kill(child, sig);
@@ -284,7 +294,7 @@ __attribute__((constructor)) static void hutch_direct_start(int argc, char **arg
 	}
 	sigset_t relayed, old_mask;
 	sigemptyset(&relayed);
-	int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGCONT};
+	int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGCONT, SIGTSTP};
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		sigaddset(&relayed, sigs[i]);
 	sigprocmask(SIG_BLOCK, &relayed, &old_mask);
