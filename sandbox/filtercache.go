@@ -3,7 +3,9 @@ package sandbox
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/fnv"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,8 +40,8 @@ func compileFilter(p seccomp.Policy) (*seccomp.Program, error) {
 		// FNV only spreads the names: each entry carries its full key.
 		h := fnv.New64a()
 		h.Write(key)
-		file = filepath.Join(StateRoot(), "cache", "seccomp-"+strconv.FormatUint(h.Sum64(), 16)+".bpf")
-		if raw, err := os.ReadFile(file); err == nil {
+		file = filepath.Join(StateRoot(), cacheDir, "seccomp-"+strconv.FormatUint(h.Sum64(), 16)+".bpf")
+		if raw, err := readPrivateFile(file); err == nil {
 			if prog := decodeCacheEntry(raw, key); prog != nil {
 				return prog, nil
 			}
@@ -86,6 +88,42 @@ func decodeCacheEntry(raw, key []byte) *seccomp.Program {
 		return nil
 	}
 	return &prog
+}
+
+// cacheDir is the filter cache's directory in the state root. Its leading
+// dot keeps it apart from the sandboxes' names, which start with a letter
+// or a digit.
+const cacheDir = ".cache"
+
+// readPrivateFile reads a file of the caller's own private state: only
+// when the file and the two directories above it belong to the caller and
+// are closed to everyone else. The state root may be a directory in /tmp
+// (without XDG_RUNTIME_DIR), where another user could have made it first
+// and planted a filter that allows everything.
+func readPrivateFile(file string) ([]byte, error) {
+	dir := filepath.Dir(file)
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := checkPrivateDir(d); err != nil {
+			return nil, err
+		}
+	}
+	fd, err := unix.Open(file, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: file, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), file)
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, &os.PathError{Op: "stat", Path: file, Err: err}
+	}
+	// Mode 0600 as well as the owner: inside a direct start's user
+	// namespace an owner it does not map reads as the overflow uid, which
+	// is the caller's own when the caller is nobody.
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || int(st.Uid) != os.Geteuid() || st.Mode&0o077 != 0 {
+		return nil, fmt.Errorf("%s: not a private file of yours", file)
+	}
+	return io.ReadAll(f)
 }
 
 // writeCacheFile stores data atomically in a private directory, ignoring

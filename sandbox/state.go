@@ -87,6 +87,12 @@ func ensurePrivateDir(dir string) error {
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("create state directory: %w", err)
 	}
+	return checkPrivateDir(dir)
+}
+
+// checkPrivateDir refuses dir unless it is a real directory owned by the
+// caller and closed to others.
+func checkPrivateDir(dir string) error {
 	var st unix.Stat_t
 	if err := unix.Lstat(dir, &st); err != nil {
 		return fmt.Errorf("state directory %s: %w", dir, err)

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -237,7 +238,7 @@ func TestNormalWorkloads(t *testing.T) {
 func TestFilterCache(t *testing.T) {
 	c := newCaller(t)
 	cacheFiles := func() []string {
-		files, _ := filepath.Glob(filepath.Join(c.runtimeDir, "hutch", "cache", "seccomp-*.bpf"))
+		files, _ := filepath.Glob(filepath.Join(c.runtimeDir, "hutch", ".cache", "seccomp-*.bpf"))
 		return files
 	}
 	c.mustRun("--", "true")
@@ -305,4 +306,69 @@ func TestFilterCache(t *testing.T) {
 			t.Errorf("pruning removed a recent entry, %s", filepath.Base(f))
 		}
 	}
+}
+
+// TestPlantedFilterCacheIsIgnored plants, under the name and with the key
+// of the default policy's cache entry, a program that allows every call,
+// the way another local user could where the state directory is theirs to
+// make first (in /tmp, without XDG_RUNTIME_DIR). hutch must not load it:
+// not from a state directory someone else owns, nor a file someone else
+// owns in the caller's own directory.
+func TestPlantedFilterCacheIsIgnored(t *testing.T) {
+	c := newCaller(t)
+	c.mustRun("--", "true")
+	files, _ := filepath.Glob(filepath.Join(c.runtimeDir, "hutch", ".cache", "seccomp-*.bpf"))
+	if len(files) != 1 {
+		t.Fatalf("cache files after one run: %v, want one", files)
+	}
+	entry, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyLen, size := binary.Uvarint(entry)
+	if size <= 0 || uint64(len(entry)) < uint64(size)+keyLen {
+		t.Fatalf("cache entry does not start with its key")
+	}
+	allowAll := make([]byte, 8) // BPF_RET|BPF_K, SECCOMP_RET_ALLOW
+	binary.NativeEndian.PutUint16(allowAll, 0x06)
+	binary.NativeEndian.PutUint32(allowAll[4:], 0x7fff0000)
+	poison := append(entry[:uint64(size)+keyLen:uint64(size)+keyLen], allowAll...)
+	denied := map[string]string{"keyctl": "EPERM", "getpid": "OK"}
+	// The cache shares the state directory with the named sandboxes and
+	// must not pass for one.
+	if r := c.hutch("ps"); strings.Contains(r.stdout, "cache") {
+		t.Errorf("hutch ps lists the filter cache as a sandbox:\n%s", r)
+	}
+
+	t.Run("state directory of another user", func(t *testing.T) {
+		// Made by root (the test), open to all, as a squatter would.
+		runtime, err := os.MkdirTemp("", "hutch-planted-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(runtime) })
+		cache := filepath.Join(runtime, "hutch", ".cache")
+		if err := os.MkdirAll(cache, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range []string{runtime, filepath.Dir(cache), cache} {
+			os.Chmod(d, 0o755)
+		}
+		if err := os.WriteFile(filepath.Join(cache, filepath.Base(files[0])), poison, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		own := c.runtimeDir
+		c.runtimeDir = runtime
+		defer func() { c.runtimeDir = own }()
+		checkErrnos(t, "with a planted state directory", fields(c.mustRun(probe("errno", "keyctl", "getpid")...).stdout), denied)
+	})
+	t.Run("file of another user", func(t *testing.T) {
+		if err := os.Remove(files[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(files[0], poison, 0o644); err != nil { // owned by root
+			t.Fatal(err)
+		}
+		checkErrnos(t, "with a planted cache file", fields(c.mustRun(probe("errno", "keyctl", "getpid")...).stdout), denied)
+	})
 }
