@@ -13,7 +13,7 @@ import (
 )
 
 // A direct start (see package early) runs hutch itself as the sandbox's
-// init: the process is PID 1 of new user, mount and pid namespaces from its
+// init: the process is PID 1 of new namespaces (all but time) from its
 // first instruction, with its ids mapped to the caller's, and a monitor
 // outside relays signals and exit status. It builds the sandbox in place
 // with the same code as an init started the usual way, minus the channel.
@@ -47,15 +47,15 @@ func ClaimDirectStart(spec *Spec, opts Options) {
 }
 
 // directServes reports whether a direct child can run spec: an anonymous
-// sandbox in the foreground whose mount and pid namespaces are new, that
-// joins no other sandbox, runs as the caller's own ids and keeps only
-// descriptors the child kept.
+// sandbox in the foreground whose namespaces are all new (the time
+// namespace aside), that joins no other sandbox, runs as the caller's own
+// ids and keeps only descriptors the child kept.
 func directServes(spec *Spec, opts Options) bool {
 	if spec.Name != "" || opts.Detach || opts.Status != nil || opts.joined {
 		return false
 	}
-	if !spec.NewShares(NSMount) || !spec.NewShares(NSPID) {
-		return false
+	if cloneFlags(spec) != early.DirectFlags {
+		return false // a namespace the child has new is shared
 	}
 	for _, k := range ConfigurableKinds {
 		if _, joined := spec.Namespaces[k].Joined(); joined {
@@ -103,15 +103,6 @@ func startDirect(spec *Spec, opts Options) (*Sandbox, error) {
 		}
 	}
 	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&initName[0])), 0, 0, 0)
-	// These namespaces belong to the calling thread only. It is the main
-	// thread, to which the main goroutine is locked; everything that
-	// depends on them (hostname, loopback, mqueue, the app's fork) runs
-	// there.
-	if flags := cloneFlags(spec) &^ early.DirectFlags; flags != 0 {
-		if err := unix.Unshare(int(flags)); err != nil {
-			return nil, errorf("create namespaces: %w: %s", err, usernsHint())
-		}
-	}
 	if spec.Process.NewSession {
 		if _, err := unix.Setsid(); err != nil {
 			return nil, errorf("new session: %w", err)

@@ -13,11 +13,12 @@
 // hutch whose C constructor (package early) calls setns before the
 // runtime starts. The init is started one of two ways. Direct
 // (direct.go): for "hutch run" the constructor of package early clones
-// hutch into new user, mount and pid namespaces before its runtime starts,
-// and that child resolves the profiles, builds the sandbox in place and
-// serves as its init, while the process that was hutch stays outside as
-// a small monitor in C. An anonymous sandbox whose mount and pid
-// namespaces are new and whose ids are the caller's is started so; it
+// hutch into new namespaces of every kind but time before its runtime
+// starts, and that child resolves the profiles, builds the sandbox in
+// place and serves as its init, while the process that was hutch stays
+// outside as a small monitor in C. An anonymous sandbox that shares no
+// namespace but time with the host and whose ids are the caller's is
+// started so; it
 // costs one Go runtime start instead of two in a row. Every other sandbox
 // gets an init re-executed through /proc/self/exe with the spec's clone
 // flags, which receives the spec over a channel. Past that, the two run

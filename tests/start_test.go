@@ -112,10 +112,12 @@ func initCommandLine(c *caller, args ...string) []string {
 	return strings.Split(strings.TrimRight(r.stdout, "\x00"), "\x00")
 }
 
-// TestDirectStartWithSharedNamespaces checks that a direct start serves
-// sandboxes that share the namespaces it unshares itself (network, IPC,
-// UTS, cgroup, time), and that those then are the host's. A shared pid
-// namespace needs the usual start.
+// TestDirectStartWithSharedNamespaces checks that a sandbox sharing one of
+// the host's namespaces gets exactly that one from the host, and which
+// start serves it: a direct start clones every namespace but time new
+// before any thread exists, so only a shared time namespace keeps it; a
+// profile that shares another one (asked on the command line or only in
+// a profile) needs the usual start.
 func TestDirectStartWithSharedNamespaces(t *testing.T) {
 	c := newCaller(t)
 	host := hostNamespaces(t)
@@ -130,12 +132,45 @@ func TestDirectStartWithSharedNamespaces(t *testing.T) {
 				t.Errorf("%s: the %s namespace is the host's", flag, other)
 			}
 		}
-		if kind == "pid" {
-			continue
+		direct := len(initCommandLine(c, flag)) == 1
+		if direct != (kind == "time") {
+			t.Errorf("%s: started directly: %v, want %v", flag, direct, kind == "time")
 		}
-		if words := initCommandLine(c, flag); len(words) != 1 {
-			t.Errorf("%s: the sandbox was not started directly: its init's command line is %q", flag, words)
+	}
+	p := c.profile("share-net.toml", "extends = [\"default\"]\n[namespaces]\nnet = false\n")
+	if words := initCommandLine(c, "--profile", p); !slices.Contains(words, "__hutch_init") {
+		t.Errorf("a profile sharing the network did not fall back to the usual start: the init's command line is %q", words)
+	}
+}
+
+// TestInitThreadsShowNoHostNetwork reads the network devices every thread
+// of the init sees, through /proc/1/task/TID/net, which needs no ptrace
+// access: none may be the host's.
+func TestInitThreadsShowNoHostNetwork(t *testing.T) {
+	hostDevs, err := os.ReadFile("/proc/net/dev")
+	if err != nil || !strings.Contains(string(hostDevs[strings.Index(string(hostDevs), "\n")+1:]), ":") {
+		t.Fatalf("reading the host's network devices: %v", err)
+	}
+	var hostOnly []string
+	for _, l := range lines(string(hostDevs))[2:] {
+		if dev, _, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(dev) != "lo" {
+			hostOnly = append(hostOnly, strings.TrimSpace(dev)+":")
 		}
+	}
+	if len(hostOnly) == 0 {
+		t.Skip("the host has no network device but lo, so a leak would not show")
+	}
+	for _, start := range initStarts {
+		t.Run(start.name, func(t *testing.T) {
+			c := newCaller(t)
+			c.extraEnv = start.env
+			r := c.mustRun("sh", "-c", "ls /proc/1/task | wc -l; cat /proc/1/task/*/net/dev")
+			for _, dev := range hostOnly {
+				if strings.Contains(r.stdout, dev) {
+					t.Errorf("a thread of the init shows the host's %s\n%s", dev, r.stdout)
+				}
+			}
+		})
 	}
 }
 

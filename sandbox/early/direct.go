@@ -17,11 +17,14 @@ package early
 #include <sys/wait.h>
 #include <unistd.h>
 
-// DIRECT_FLAGS are the namespaces a direct start is cloned into: those
-// that must be new before any thread exists. The Go side unshares the
-// network, IPC, UTS and cgroup namespaces itself, on the thread that
-// forks the app, as the profile asks.
-#define DIRECT_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID)
+// DIRECT_FLAGS are the namespaces a direct start is cloned into: every
+// kind but time, whose namespace only a process's children enter. They
+// must all be new before the first thread exists: the network, IPC, UTS
+// and cgroup namespaces belong to threads, and a runtime thread left in
+// the host's would show the sandbox the host's network through
+// /proc/1/task/TID/net. A profile that shares one of them needs the
+// usual start.
+#define DIRECT_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
 // The reports of the direct child to the monitor, one byte each.
 #define REPORT_FALL_BACK 'F'   // the spec needs the usual start
@@ -55,7 +58,8 @@ static int parse_fd(const char *s) {
 static int scan_args(int argc, char **argv) {
 	static const char *const exclude[] = {
 		"--name", "-n", "--detach", "-d", "--uid", "--gid", "--json-status-fd",
-		"--share-pid", "--share-mount", NULL,
+		"--share-pid", "--share-mount", "--share-net", "--share-ipc", "--share-uts",
+		"--share-cgroup", NULL,
 	};
 	for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		const char *a = argv[i];
@@ -346,7 +350,7 @@ import (
 const DirectFlags = uintptr(C.DIRECT_FLAGS)
 
 // DirectChild reports whether this process is the child of a direct
-// start: PID 1 of new user, mount and pid namespaces, its uid and gid
+// start: PID 1 of new namespaces of every kind but time, its uid and gid
 // mapped to the caller's own, with the caller's command line to run.
 func DirectChild() bool { return C.direct_channel() >= 0 }
 

@@ -9,8 +9,8 @@
 // namespaces; the Go code that follows runs inside.
 //
 // Direct start (direct.go): for "hutch run" the constructor clones the
-// process into new user, mount and pid namespaces and maps the caller's
-// ids. The child goes on to start the Go runtime and becomes the
+// process into new namespaces of every kind but time and maps the
+// caller's ids. The child goes on to start the Go runtime and becomes the
 // sandbox's init; the parent stays in C as the monitor that relays
 // signals and the exit status, or, when the child reports that the spec
 // needs the usual start, returns and lets hutch start as if nothing had
