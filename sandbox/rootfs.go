@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -584,41 +585,108 @@ func (b *rootBuilder) file(m Mount) error {
 }
 
 // hideAndProtect covers hutch's own state with an empty read-only tmpfs
-// and makes hutch's binary and profiles read-only wherever a bind exposes
-// them at their host paths.
+// and makes hutch's binary and profiles read-only wherever the sandbox
+// can reach them: at their host paths, and under every bind whose source
+// holds them, wherever it is mounted.
 func (b *rootBuilder) hideAndProtect() error {
 	for _, p := range b.cfg.Hidden {
-		fd, err := b.open(p)
-		if err != nil {
-			continue
-		}
-		unix.Close(fd)
-		if err := b.tmpfs(Mount{Type: Tmpfs, Target: p, Mode: 0o500, ReadOnly: true}); err != nil {
-			return errorf("hide %s: %w", p, err)
+		for _, at := range b.exposures(p) {
+			if err := b.tmpfs(Mount{Type: Tmpfs, Target: at, Mode: 0o500, ReadOnly: true}); err != nil {
+				return errorf("hide %s at %s: %w", p, at, err)
+			}
 		}
 	}
 	for _, p := range b.cfg.Protected {
-		if err := b.protect(p); err != nil {
-			return errorf("protect %s: %w", p, err)
+		for _, at := range b.exposures(p) {
+			if err := b.protect(p, at); err != nil {
+				return errorf("protect %s at %s: %w", p, at, err)
+			}
 		}
 	}
 	return nil
 }
 
-func (b *rootBuilder) protect(p string) error {
-	inside, err := b.open(p)
+// exposures lists where the host path p shows inside: the same path, and
+// for each bind (or the rootfs folder) whose host source is p or one of
+// its directories, the matching path under its target. Sources are
+// matched by inode, so a source reached through a symbolic link counts.
+// Only paths that lead to p's own inode are returned.
+func (b *rootBuilder) exposures(p string) []string {
+	host, err := b.stat(b.oldRoot, p)
+	if err != nil {
+		return nil
+	}
+	// The inodes of p's directories, each with the rest of the path.
+	type ancestor struct {
+		dev, ino uint64
+		rest     string
+	}
+	var ancestors []ancestor
+	for dir := p; ; dir = path.Dir(dir) {
+		if st, err := b.stat(b.oldRoot, dir); err == nil {
+			rest := strings.TrimPrefix(p[len(dir):], "/")
+			ancestors = append(ancestors, ancestor{st.Dev, st.Ino, rest})
+		}
+		if dir == "/" {
+			break
+		}
+	}
+	candidates := []string{p}
+	sources := map[string]string{} // target inside: host source
+	for _, m := range b.spec.Mounts {
+		if m.Type == Bind || m.Type == ROBind || m.Type == DevBind {
+			sources[m.Target] = m.Source
+		}
+	}
+	if b.spec.Root != "" {
+		sources["/"] = b.spec.Root
+	}
+	for target, source := range sources {
+		st, err := b.stat(b.oldRoot, source)
+		if err != nil {
+			continue
+		}
+		for _, a := range ancestors {
+			if a.dev == st.Dev && a.ino == st.Ino {
+				candidates = append(candidates, path.Join(target, a.rest))
+			}
+		}
+	}
+	var found []string
+	for _, at := range candidates {
+		if st, err := b.stat(b.newRoot, at); err == nil && st.Dev == host.Dev && st.Ino == host.Ino && !slices.Contains(found, at) {
+			found = append(found, at)
+		}
+	}
+	return found
+}
+
+// stat resolves p inside the tree at root and returns its attributes.
+func (b *rootBuilder) stat(root int, p string) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	fd, err := unix.Openat2(root, p, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: resolveInRoot})
+	if err != nil {
+		return st, err
+	}
+	defer unix.Close(fd)
+	return st, unix.Fstat(fd, &st)
+}
+
+// protect makes the host file p, found inside at at, read-only there. On
+// a writable mount it also pins every directory between at and the root
+// of that mount: each becomes a mount point of its own, still writable,
+// which no one inside can rename or remove (EBUSY). Otherwise the app
+// could move the directory aside and put its own program where the host
+// runs hutch from next.
+func (b *rootBuilder) protect(p, at string) error {
+	inside, err := b.open(at)
 	if err != nil {
 		return nil
 	}
 	defer unix.Close(inside)
-	host, err := unix.Openat2(b.oldRoot, p, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: resolveInRoot})
-	if err != nil {
-		return nil
-	}
-	defer unix.Close(host)
-	var a, h unix.Stat_t
-	if unix.Fstat(inside, &a) != nil || unix.Fstat(host, &h) != nil || a.Dev != h.Dev || a.Ino != h.Ino {
-		return nil
+	var st unix.Stat_t
+	if err := unix.Fstat(inside, &st); err != nil {
+		return err
 	}
 	tree, err := unix.OpenTree(inside, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
 	if err != nil {
@@ -628,7 +696,62 @@ func (b *rootBuilder) protect(p string) error {
 	if err := b.setattr(tree, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV, false); err != nil {
 		return err
 	}
-	return b.attach(tree, p, a.Mode&unix.S_IFMT == unix.S_IFDIR)
+	if err := b.attach(tree, at, st.Mode&unix.S_IFMT == unix.S_IFDIR); err != nil {
+		return err
+	}
+	for dir := path.Dir(at); dir != "/"; dir = path.Dir(dir) {
+		pinned, err := b.pin(dir)
+		if err != nil {
+			return fmt.Errorf("pin %s: %w", dir, err)
+		}
+		if !pinned {
+			break
+		}
+	}
+	return nil
+}
+
+// pin bind-mounts the directory dir onto itself, unless it is already the
+// root of a mount (then it cannot be renamed already, and neither can
+// what lies above it on that mount's behalf) or on a read-only mount. It
+// reports whether the walk up should go on.
+func (b *rootBuilder) pin(dir string) (bool, error) {
+	fd, err := b.open(dir)
+	if err != nil {
+		return false, err
+	}
+	defer unix.Close(fd)
+	parent, err := b.open(path.Dir(dir))
+	if err != nil {
+		return false, err
+	}
+	defer unix.Close(parent)
+	var own, above unix.Statx_t
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID, &own); err != nil {
+		return false, err
+	}
+	if err := unix.Statx(parent, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID, &above); err != nil {
+		return false, err
+	}
+	if own.Mnt_id != above.Mnt_id {
+		return false, nil
+	}
+	var fs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &fs); err != nil {
+		return false, err
+	}
+	if fs.Flags&unix.ST_RDONLY != 0 {
+		return false, nil
+	}
+	tree, err := unix.OpenTree(fd, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE)
+	if err != nil {
+		return false, err
+	}
+	defer unix.Close(tree)
+	if err := unix.MoveMount(tree, "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // open resolves p inside the new root.

@@ -1,0 +1,94 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestHutchFilesStayOutOfReach runs a copy of hutch kept in a directory the
+// sandbox may write, with a profile kept there too, and has the app try
+// to replace them: by writing, by removing, and by moving their
+// directories aside to put its own in their place, which would make the
+// host run the app's program as hutch next time. It tries at their host
+// paths and under a bind of the same directory mounted elsewhere. The
+// directories must stay writable otherwise.
+func TestHutchFilesStayOutOfReach(t *testing.T) {
+	c := newCaller(t)
+	tools := filepath.Join(c.work, "tools")
+	profDir := filepath.Join(c.work, "profiles")
+	binary, err := os.ReadFile(hutchBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{tools, profDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		c.own(d)
+	}
+	c.writeFile(filepath.Join(tools, "hutch"), string(binary), 0o755)
+	profile := "extends = [\"default\"]\n"
+	c.writeFile(filepath.Join(profDir, "p.toml"), profile, 0o644)
+	attempts := func(w string) string {
+		var b strings.Builder
+		for _, try := range []string{
+			"echo x > W/tools/hutch", "rm -f W/tools/hutch", "mv W/tools W/tools.old",
+			"echo x >> W/profiles/p.toml", "mv W/profiles W/profiles.old", "rm -rf W/tools",
+		} {
+			b.WriteString(strings.ReplaceAll(try, "W", w) + " 2>/dev/null && echo replaced: " + strings.ReplaceAll(try, "W", w) + "; ")
+		}
+		b.WriteString("touch " + w + "/tools/other && echo writable")
+		return b.String()
+	}
+	for _, tc := range []struct{ name, inside string }{
+		{"at the host path", c.work},
+		{"under a bind elsewhere", "/elsewhere"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, filepath.Join(tools, "hutch"), "run", "--profile", filepath.Join(profDir, "p.toml"),
+				"--bind", c.work, tc.inside, "--", "sh", "-c", attempts(tc.inside))
+			cmd.Dir, cmd.Env = c.work, c.environ()
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: runAs}
+			var out, errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("hutch: %v\n%s%s", err, out.String(), errOut.String())
+			}
+			if strings.Contains(out.String(), "replaced") || !strings.Contains(out.String(), "writable") {
+				t.Errorf("inside:\n%s", out.String())
+			}
+			if now, _ := os.ReadFile(filepath.Join(tools, "hutch")); !bytes.Equal(now, binary) {
+				t.Errorf("the hutch binary on the host changed")
+			}
+			if now, _ := os.ReadFile(filepath.Join(profDir, "p.toml")); string(now) != profile {
+				t.Errorf("the profile on the host changed: %q", now)
+			}
+		})
+	}
+}
+
+// TestStateDirectoryHiddenWherever binds the directory that holds hutch's
+// state (control sockets of named sandboxes, the filter cache) at another
+// path: its hutch directory must still be empty inside.
+func TestStateDirectoryHiddenWherever(t *testing.T) {
+	c := newCaller(t)
+	c.mustRun("--", "true") // writes the filter cache
+	if _, err := os.Stat(filepath.Join(c.runtimeDir, "hutch", ".cache")); err != nil {
+		t.Fatalf("no state to hide: %v", err)
+	}
+	for _, at := range []string{c.runtimeDir, "/r"} {
+		r := c.mustRun("--ro-bind", c.runtimeDir, at, "--", "ls", "-A", at+"/hutch")
+		if strings.TrimSpace(r.stdout) != "" {
+			t.Errorf("hutch's state shows at %s/hutch: %q", at, r.stdout)
+		}
+	}
+}
