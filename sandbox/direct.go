@@ -111,6 +111,11 @@ func startDirect(spec *Spec, opts Options) (*Sandbox, error) {
 	if !spec.Process.DieWithParent {
 		unix.Prctl(unix.PR_SET_PDEATHSIG, 0, 0, 0, 0)
 	}
+	// The caller's files are read; building the sandbox may need the
+	// capabilities over them, as an init started the usual way has them.
+	if err := early.RestoreFileOverride(); err != nil {
+		return nil, errorf("%w", err)
+	}
 	in := &inside{cfg: cfg, spec: spec}
 	path, err := in.setup()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -375,4 +376,40 @@ func processState(pid int) string {
 		return ""
 	}
 	return string(stat[i+2])
+}
+
+// TestCallerFilesReadAsTheCaller shuts the caller out of a profile and a
+// bind source of its own (mode 000, as chmod would): either start must
+// refuse them as the caller's own open would, although a direct start's
+// init holds every capability in its user namespace, where the caller's
+// files are its own.
+func TestCallerFilesReadAsTheCaller(t *testing.T) {
+	for _, start := range initStarts {
+		t.Run(start.name, func(t *testing.T) {
+			c := newCaller(t)
+			c.extraEnv = start.env
+			p := c.profile("shut.toml", "extends = [\"default\"]\n")
+			locked := filepath.Join(c.work, "locked")
+			if err := os.MkdirAll(filepath.Join(locked, "sub"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			c.writeFile(filepath.Join(locked, "sub", "f"), "secret\n", 0o644)
+			c.own(filepath.Join(locked, "sub"))
+			c.own(locked)
+			for _, f := range []string{p, locked} {
+				if err := os.Chmod(f, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, args := range [][]string{
+				{"--profile", p, "--", "true"},
+				{"--ro-bind", filepath.Join(locked, "sub"), "/x", "--", "cat", "/x/f"},
+			} {
+				r := c.run(args...)
+				if r.code != 125 || !strings.Contains(r.stderr, "permission denied") {
+					t.Errorf("%v: want exit 125 and permission denied\n%s", args, r)
+				}
+			}
+		})
+	}
 }

@@ -14,6 +14,7 @@ package early
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <linux/capability.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -107,6 +108,31 @@ static int map_identity(uid_t uid, gid_t gid) {
 		return -1;
 	snprintf(line, sizeof line, "%u %u 1\n", gid, gid);
 	return write_file("/proc/self/gid_map", line);
+}
+
+// set_file_override turns the capabilities that bypass file permissions
+// (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER) off or back on in the
+// calling thread's effective set; the permitted set keeps them. The
+// direct child holds every capability in its new user namespace, which
+// over the caller's own files would let it read a profile or reach a bind
+// source the caller has shut itself out of, where the usual start, which
+// reads them as the caller, refuses. Threads the Go runtime starts later
+// inherit the cleared set; only the main thread builds the sandbox, and it
+// turns them back on for that.
+static int set_file_override(int on) {
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2];
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return -1;
+	const int caps[] = {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER};
+	for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+		__u32 bit = 1u << (caps[i] % 32);
+		if (on)
+			data[caps[i] / 32].effective |= data[caps[i] / 32].permitted & bit;
+		else
+			data[caps[i] / 32].effective &= ~bit;
+	}
+	return (int)syscall(SYS_capset, &hdr, data);
 }
 
 static int is_kept(int fd) {
@@ -324,7 +350,7 @@ __attribute__((constructor)) static void hutch_direct_start(int argc, char **arg
 	struct pollfd p = {.fd = ch[1], .events = 0};
 	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
 		_exit(1);
-	if (map_identity(uid, gid) != 0) {
+	if (map_identity(uid, gid) != 0 || set_file_override(0) != 0) {
 		report(ch[1], REPORT_FALL_BACK);
 		_exit(0);
 	}
@@ -335,12 +361,14 @@ __attribute__((constructor)) static void hutch_direct_start(int argc, char **arg
 }
 
 static int direct_channel(void) { return direct_fd; }
+static int file_override_on(void) { return set_file_override(1); }
 static int kept_fd_count(void) { return kept_count; }
 static int kept_fd(int i) { return kept_fds[i]; }
 */
 import "C"
 
 import (
+	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -362,6 +390,17 @@ func KeptFDs() []int {
 		fds[i] = int(C.kept_fd(C.int(i)))
 	}
 	return fds
+}
+
+// RestoreFileOverride gives the calling thread back the capabilities over
+// file permissions the constructor took from the direct child's effective
+// set (see set_file_override), for building the sandbox once the caller's
+// files are read as the caller would read them.
+func RestoreFileOverride() error {
+	if r, err := C.file_override_on(); r != 0 {
+		return fmt.Errorf("restore capabilities: %w", err)
+	}
+	return nil
 }
 
 // FallBack ends a direct child that cannot serve the spec: the monitor
