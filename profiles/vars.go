@@ -56,31 +56,36 @@ func VarsFromEnv() (Vars, error) {
 	if home != "" && !filepath.IsAbs(home) {
 		return nil, fmt.Errorf("HOME is %q, not an absolute path", home)
 	}
-	v["HOME"] = home
+	// Paths are cleaned: profiles refuse ".." in theirs, and a HOME of
+	// /home/../home/ann must not break every profile that binds ${HOME}.
+	v["HOME"] = cleanAbs(home)
 	v["USER"] = name
 	// A deleted working directory leaves PWD unset: only profiles that
 	// use ${PWD} should fail, not every run.
 	if wd, err := os.Getwd(); err == nil {
-		v["PWD"] = wd
+		v["PWD"] = cleanAbs(wd)
 	}
 	for _, k := range []string{"XDG_RUNTIME_DIR", "DISPLAY", "WAYLAND_DISPLAY"} {
 		v[k] = os.Getenv(k)
 	}
 	// The XDG spec says relative values are invalid and must be ignored.
-	if d := v["XDG_RUNTIME_DIR"]; d != "" && !filepath.IsAbs(d) {
-		v["XDG_RUNTIME_DIR"] = ""
-	}
+	v["XDG_RUNTIME_DIR"] = cleanAbs(v["XDG_RUNTIME_DIR"])
 	for k, rel := range xdgDefaults {
-		d := os.Getenv(k)
-		if !filepath.IsAbs(d) {
-			d = ""
-			if home != "" {
-				d = filepath.Join(home, rel)
-			}
+		d := cleanAbs(os.Getenv(k))
+		if d == "" && home != "" {
+			d = filepath.Join(home, rel)
 		}
 		v[k] = d
 	}
 	return v, nil
+}
+
+// cleanAbs returns an absolute path cleaned, and anything else as empty.
+func cleanAbs(p string) string {
+	if !filepath.IsAbs(p) {
+		return ""
+	}
+	return filepath.Clean(p)
 }
 
 // errUnset reports a known variable without a value.

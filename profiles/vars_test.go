@@ -124,6 +124,29 @@ func TestVarsFromEnv(t *testing.T) {
 		}
 	}
 
+	// Paths are cleaned, so that profiles' check for ".." passes them.
+	t.Setenv("HOME", "/tmp/x/home/../home/")
+	t.Setenv("XDG_CONFIG_HOME", "")
+	t.Setenv("XDG_CACHE_HOME", "/var//cache/./test/")
+	t.Setenv("XDG_RUNTIME_DIR", "/run/user/../user/1000")
+	if v, err = VarsFromEnv(); err != nil {
+		t.Fatal(err)
+	}
+	for k, w := range map[string]string{
+		"HOME":            "/tmp/x/home",
+		"XDG_CONFIG_HOME": "/tmp/x/home/.config",
+		"XDG_CACHE_HOME":  "/var/cache/test",
+		"XDG_RUNTIME_DIR": "/run/user/1000",
+	} {
+		if v[k] != w {
+			t.Errorf("%s = %q, want %q", k, v[k], w)
+		}
+	}
+	l := NewLoader(v)
+	if err := l.Check("default"); err != nil {
+		t.Errorf("default profile with HOME=/tmp/x/home/../home/: %v", err)
+	}
+
 	t.Setenv("HOME", "not/absolute")
 	if _, err := VarsFromEnv(); err == nil {
 		t.Error("a relative HOME was accepted")
