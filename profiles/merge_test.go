@@ -268,11 +268,15 @@ func TestExtendsCycle(t *testing.T) {
 		"a":    "extends = [\"b\"]\n",
 		"b":    "# b\nextends = [\"default\", \"a\"]\n",
 		"self": "extends = [\"self\"]\n",
+		// Shadows the built-in shell, which it meant to extend.
+		"shell": "extends = [\"shell\"]\n",
 	})
 	tests := []struct{ name, want string }{
 		{"a", filepath.Join(dir, "b.toml") + `:2:23: extends[2]: extends cycle: a -> b -> a`},
 		{"b", filepath.Join(dir, "a.toml") + `:1:12: extends[1]: extends cycle: b -> a -> b`},
-		{"self", filepath.Join(dir, "self.toml") + `:1:12: extends[1]: extends cycle: self -> self (a profile that shadows a built-in reaches it as "builtin:self")`},
+		// No built-in is named self: no hint.
+		{"self", filepath.Join(dir, "self.toml") + `:1:12: extends[1]: extends cycle: self -> self`},
+		{"shell", filepath.Join(dir, "shell.toml") + `:1:12: extends[1]: extends cycle: shell -> shell (a profile that shadows a built-in reaches it as "builtin:shell")`},
 	}
 	for _, tt := range tests {
 		_, err := l.Resolve([]string{tt.name})

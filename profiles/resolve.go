@@ -90,7 +90,7 @@ func (r *resolver) ref(arg, relDir string) (f found, skip bool, err error) {
 	if i := slices.Index(r.stack, f.key); i >= 0 {
 		chain := append(slices.Clone(r.chain[i:]), arg)
 		hint := ""
-		if len(chain) == 2 && !IsPath(arg) && !strings.HasPrefix(arg, builtinPrefix) {
+		if _, builtin := builtinData(arg); builtin && len(chain) == 2 && !IsPath(arg) && !strings.HasPrefix(arg, builtinPrefix) {
 			hint = fmt.Sprintf(" (a profile that shadows a built-in reaches it as %q)", builtinPrefix+arg)
 		}
 		return f, false, fmt.Errorf("extends cycle: %s%s", strings.Join(chain, " -> "), hint)
