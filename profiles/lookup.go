@@ -148,9 +148,16 @@ func readProfile(p string) ([]byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("profile %s: not a regular file", p)
 	}
+	if st.Size() > maxProfileSize {
+		return nil, errTooLarge(p, st.Size())
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxProfileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("profile %s: %w", p, err)
+	}
+	if len(data) > maxProfileSize {
+		// It grew since the stat: what it holds now is not known.
+		return nil, errTooLarge(p, 0)
 	}
 	return data, nil
 }

@@ -89,8 +89,15 @@ func TestLookupErrors(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.toml"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Twice the limit and more: the error gives the file's size, not the
+	// count of bytes read before giving up.
+	big := strings.Repeat("# "+strings.Repeat("x", 1021)+"\n", 2048) + strings.Repeat("x", 17)
+	if err := os.WriteFile(filepath.Join(dir, "big.toml"), []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	builtins := strings.Join(BuiltinNames(), ", ")
 	tests := []struct{ arg, want string }{
+		{filepath.Join(dir, "big.toml"), filepath.Join(dir, "big.toml") + ":1:1: profile is 2097169 bytes, more than the 1048576 a profile may have"},
 		{"nope", `profile "nope" not found: looked for nope.toml in ` + user + ", " + system + " and the built-ins (built-ins: " + builtins + ")"},
 		{filepath.Join(dir, "bad-parent.toml"), filepath.Join(dir, "bad-parent.toml") + `:2:12: extends[1]: profile "nope" not found: looked for nope.toml in ` + user + ", " + system + " and the built-ins (built-ins: " + builtins + ")"},
 		{"builtin:nope", `no built-in profile "nope" (built-ins: ` + builtins + ")"},

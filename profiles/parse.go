@@ -26,7 +26,7 @@ const maxProfileSize = 1 << 20
 // errors (a path as given, or builtin:NAME.toml); vars expands ${NAME}.
 func Parse(source string, data []byte, vars Vars) (*Profile, error) {
 	if len(data) > maxProfileSize {
-		return nil, &Error{Source: source, Line: 1, Col: 1, Msg: fmt.Sprintf("profile is %d bytes, more than the %d a profile may have", len(data), maxProfileSize)}
+		return nil, errTooLarge(source, int64(len(data)))
 	}
 	text := string(data)
 	raw := decodedBuiltin(source, data)
@@ -48,6 +48,16 @@ func Parse(source string, data []byte, vars Vars) (*Profile, error) {
 	}
 	p.loc = d.loc
 	return p, nil
+}
+
+// errTooLarge reports a profile of more than maxProfileSize bytes; size
+// is its size, or 0 when it is not known.
+func errTooLarge(source string, size int64) error {
+	msg := fmt.Sprintf("profile is more than the %d bytes a profile may have", maxProfileSize)
+	if size > maxProfileSize {
+		msg = fmt.Sprintf("profile is %d bytes, more than the %d a profile may have", size, maxProfileSize)
+	}
+	return &Error{Source: source, Line: 1, Col: 1, Msg: msg}
 }
 
 // decoder turns the generic values BurntSushi/toml produces into a Profile,
