@@ -170,7 +170,9 @@ type Info struct {
 	// Shadowed is set when a profile of the same name earlier in the
 	// search order hides this one.
 	Shadowed bool
-	// Err is why the profile does not load, if it does not.
+	// Err is why the profile does not load, if it does not: a syntax
+	// error, a bad value, an extends cycle or a missing parent, or a spec
+	// that does not validate (what `hutch profile check` reports).
 	Err error
 }
 
@@ -179,11 +181,15 @@ type Info struct {
 func (l *Loader) List() ([]Info, error) {
 	var out []Info
 	seen := map[string]bool{}
-	add := func(name, source string, data []byte, err error) {
+	// ref is how Check reaches this very profile, shadowed or not.
+	add := func(name, source, ref string, data []byte, err error) {
 		info := Info{Name: name, Source: source, Shadowed: seen[name], Err: err}
 		seen[name] = true
 		if err == nil {
 			info.Description, info.Err = l.describe(source, data)
+		}
+		if info.Err == nil {
+			info.Err = l.Check(ref)
 		}
 		out = append(out, info)
 	}
@@ -202,12 +208,12 @@ func (l *Loader) List() ([]Info, error) {
 			}
 			p := filepath.Join(dir, e.Name())
 			data, err := readProfile(p)
-			add(name, p, data, err)
+			add(name, p, p, data, err)
 		}
 	}
 	for _, name := range BuiltinNames() {
 		data, _ := builtinData(name)
-		add(name, builtinSource(name), data, nil)
+		add(name, builtinSource(name), builtinPrefix+name, data, nil)
 	}
 	slices.SortStableFunc(out, func(a, b Info) int { return cmp.Compare(a.Name, b.Name) })
 	return out, nil

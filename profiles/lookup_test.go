@@ -132,6 +132,12 @@ func TestList(t *testing.T) {
 	os.WriteFile(filepath.Join(user, "notes.txt"), []byte("x"), 0o644)
 	os.Mkdir(filepath.Join(user, "dir.toml"), 0o755)
 	os.WriteFile(filepath.Join(user, "-x.toml"), []byte(""), 0o644)
+	// Profiles that parse but do not load.
+	writeProfiles(t, user, map[string]string{
+		"loop":     "description = \"loops\"\nextends = [\"loop\"]\n",
+		"orphan":   "description = \"no parent\"\nextends = [\"nope\"]\n",
+		"conflict": "description = \"conflict\"\nhostname = \"x\"\n[namespaces]\nuts = false\n",
+	})
 
 	infos, err := l.List()
 	if err != nil {
@@ -165,6 +171,9 @@ func TestList(t *testing.T) {
 	}
 	want = append(want,
 		row{"broken", filepath.Join(system, "broken.toml"), "broken", false, true},
+		row{"conflict", filepath.Join(user, "conflict.toml"), "conflict", false, true},
+		row{"loop", filepath.Join(user, "loop.toml"), "loops", false, true},
+		row{"orphan", filepath.Join(user, "orphan.toml"), "no parent", false, true},
 		row{"db", filepath.Join(system, "db.toml"), "system db", false, false},
 		row{"web", filepath.Join(user, "web.toml"), "user web", false, false})
 	slices.SortStableFunc(want, func(a, b row) int { return strings.Compare(a.name, b.name) })

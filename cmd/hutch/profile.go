@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/hutch-sandbox/hutch/profiles"
@@ -53,16 +55,7 @@ func profileCommand(args []string) int {
 		if err != nil {
 			return fail(err)
 		}
-		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "NAME\tSOURCE\tDESCRIPTION")
-		for _, in := range infos {
-			src := in.Source
-			if in.Shadowed {
-				src += " (shadowed)"
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\n", in.Name, src, in.Description)
-		}
-		w.Flush()
+		printProfileList(os.Stdout, infos)
 		return 0
 	case "show":
 		if !needNames() {
@@ -95,4 +88,28 @@ func profileCommand(args []string) int {
 	}
 	fmt.Fprintf(os.Stderr, "hutch: profile: unknown subcommand %q (list, show, check, explain)\n", sub)
 	return 125
+}
+
+// printProfileList writes one line per profile. A profile that does not
+// load is listed too, marked broken with the first line of its error in
+// place of its description: the list is where one looks for it.
+func printProfileList(out io.Writer, infos []profiles.Info) {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tSOURCE\tDESCRIPTION")
+	for _, in := range infos {
+		src := in.Source
+		if in.Shadowed {
+			src += " (shadowed)"
+		}
+		desc := in.Description
+		if in.Err != nil {
+			msg, _, more := strings.Cut(in.Err.Error(), "\n")
+			if more {
+				msg += " (and more)"
+			}
+			desc = "BROKEN: " + msg
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", in.Name, src, desc)
+	}
+	w.Flush()
 }
