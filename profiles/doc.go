@@ -31,8 +31,10 @@
 //     inherited. Pointer fields keep "unset" apart from "set to zero". A
 //     variable a later layer sets is taken out of earlier layers' unset;
 //   - layers the CLI builds from flags (Profile's methods), merged last.
-//     Their strings are taken as given, not expanded: the shell has
-//     already expanded the command line;
+//     Their strings are taken as given: the CLI expands the variables of
+//     the paths it is given (Vars.Expand) and vets every value with the
+//     checks profile values pass (check.go) as it parses its options, so
+//     that its errors name the option;
 //   - the Spec (spec.go): defaults, checks that layers built by the CLI
 //     need, and sandbox.Spec.Validate, wrapped with the profile names;
 //   - rendering back to TOML (render.go) for `hutch profile show`;

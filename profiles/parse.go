@@ -296,8 +296,8 @@ func (d *decoder) hostnamePtr(key string, v any) *string {
 	if !ok {
 		return nil
 	}
-	if len(s) > 64 {
-		d.valErr(key, "%q is longer than 64 bytes", s)
+	if err := CheckHostname(s); err != nil {
+		d.valErr(key, "%v", err)
 		return nil
 	}
 	return new(s)
@@ -518,20 +518,17 @@ func (d *decoder) mount(key string, v any) (sandbox.Mount, bool) {
 		switch k {
 		case "target":
 			if s, ok := d.str(ck, kv); ok {
-				clean, err := absPath(s)
-				switch {
-				case err != nil:
+				clean, err := CleanMountTarget(m.Type, s)
+				if err != nil {
 					d.valErr(ck, "%v", err)
-				case clean == "/" && m.Type != sandbox.Tmpfs && !m.IsBind():
-					d.valErr(ck, "only a bind or tmpfs can be mounted on /")
 				}
 				m.Target = clean
 			}
 		case "source":
 			if s, ok := d.str(ck, kv); ok {
 				if m.Type == sandbox.Symlink {
-					if s == "" {
-						d.valErr(ck, "a symlink needs the link text")
+					if err := CheckSymlinkText(s); err != nil {
+						d.valErr(ck, "%v", err)
 					}
 					m.Source = s
 					break

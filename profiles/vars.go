@@ -80,6 +80,10 @@ func VarsFromEnv() (Vars, error) {
 	return v, nil
 }
 
+// ErrUnsetVar is what Expand's error matches (errors.Is) when a known
+// variable has no value.
+var ErrUnsetVar = errors.New("variable not set")
+
 // cleanAbs returns an absolute path cleaned, and anything else as empty.
 func cleanAbs(p string) string {
 	if !filepath.IsAbs(p) {
@@ -92,6 +96,13 @@ func cleanAbs(p string) string {
 type errUnset struct{ name string }
 
 func (e errUnset) Error() string { return fmt.Sprintf("${%s} is not set", e.name) }
+
+func (e errUnset) Is(target error) bool { return target == ErrUnsetVar }
+
+// Expand replaces ${NAME} and $$ in s as profiles' values are expanded:
+// for the CLI, whose paths take the same variables. An unknown variable or
+// a lone $ is an error; so is an unset variable, matching ErrUnsetVar.
+func (v Vars) Expand(s string) (string, error) { return v.expand(s) }
 
 // expand replaces ${NAME} and $$ in s. It returns the first unset
 // variable's error (errUnset) only after checking the whole string, so a

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/hutch-sandbox/hutch/profiles"
 	"github.com/hutch-sandbox/hutch/sandbox"
@@ -22,18 +25,30 @@ type runFlags struct {
 	name     string
 	detach   bool
 	statusFD int
+
+	// loadVars gives the variables that paths on the command line expand,
+	// as profiles' do (profiles.VarsFromEnv); vars caches them.
+	loadVars func() (profiles.Vars, error)
+	vars     profiles.Vars
 }
 
-func init() {
-	f := &runFlags{statusFD: -1}
+func init() { register(newRunCommand(&runFlags{statusFD: -1, loadVars: profiles.VarsFromEnv})) }
+
+// newRunCommand makes the run command, whose options fill f. Each option
+// checks its value as it is parsed, with the rules a profile's value
+// passes, so that a mistake is named by its option.
+func newRunCommand(f *runFlags) *command {
 	mount := func(t sandbox.MountType, optional bool) func([]string) error {
 		return func(v []string) error {
 			m := sandbox.Mount{Type: t, Optional: optional}
-			switch len(v) {
-			case 2:
-				m.Source, m.Target = absPath(v[0]), v[1]
-			case 1:
-				m.Target = v[0]
+			var err error
+			if len(v) == 2 {
+				if m.Source, err = f.hostPath(v[0]); err != nil {
+					return f.dropOptional(optional, "source", v[0], err)
+				}
+			}
+			if m.Target, err = f.mountTarget(t, v[len(v)-1]); err != nil {
+				return f.dropOptional(optional, "target", v[len(v)-1], err)
 			}
 			f.layer.AddMount(m)
 			return nil
@@ -53,7 +68,13 @@ func init() {
 	}
 	joinWith := func(kind sandbox.Kind) option {
 		return value([]string{"--share-" + string(kind) + "-with"}, []string{"NAME"}, "join the "+string(kind)+" namespace of the running sandbox NAME",
-			func(v []string) error { f.layer.SetNamespace(kind, sandbox.JoinSandbox(v[0])); return nil })
+			func(v []string) error {
+				if err := sandbox.ValidName(v[0]); err != nil {
+					return err
+				}
+				f.layer.SetNamespace(kind, sandbox.JoinSandbox(v[0]))
+				return nil
+			})
 	}
 	opts := []option{
 		value([]string{"--profile", "-p"}, []string{"NAME|FILE"}, "use a profile (repeatable; later ones layer on earlier ones; default: default)",
@@ -66,10 +87,27 @@ func init() {
 		value([]string{"--tmpfs"}, []string{"DST"}, "mount an empty tmpfs at DST", mount(sandbox.Tmpfs, false)),
 		value([]string{"--dir"}, []string{"DST"}, "create the directory DST", mount(sandbox.Dir, false)),
 		value([]string{"--symlink"}, []string{"TARGET", "DST"}, "create DST as a symbolic link to TARGET", func(v []string) error {
-			f.layer.AddMount(sandbox.Mount{Type: sandbox.Symlink, Source: v[0], Target: v[1]})
+			text, err := f.expand(v[0])
+			if err != nil {
+				return fmt.Errorf("link text %q: %w", v[0], err)
+			}
+			if err := profiles.CheckSymlinkText(text); err != nil {
+				return err
+			}
+			dst, err := f.mountTarget(sandbox.Symlink, v[1])
+			if err != nil {
+				return pathErr("target", v[1], err)
+			}
+			f.layer.AddMount(sandbox.Mount{Type: sandbox.Symlink, Source: text, Target: dst})
 			return nil
 		}),
-		value([]string{"--hostname"}, []string{"NAME"}, "set the sandbox's hostname", func(v []string) error { f.layer.SetHostname(v[0]); return nil }),
+		value([]string{"--hostname"}, []string{"NAME"}, "set the sandbox's hostname", func(v []string) error {
+			if err := profiles.CheckHostname(v[0]); err != nil {
+				return err
+			}
+			f.layer.SetHostname(v[0])
+			return nil
+		}),
 	}
 	for _, kind := range sandbox.ConfigurableKinds {
 		opts = append(opts, share(kind, sandbox.Host), share(kind, sandbox.New))
@@ -86,11 +124,39 @@ func init() {
 			f.layer.SetGID(n)
 			return err
 		}),
-		value([]string{"--setenv"}, []string{"VAR", "VALUE"}, "set an environment variable", func(v []string) error { f.layer.SetEnv(v[0], v[1]); return nil }),
-		value([]string{"--unsetenv"}, []string{"VAR"}, "remove an environment variable", func(v []string) error { f.layer.UnsetEnv(v[0]); return nil }),
-		value([]string{"--keepenv"}, []string{"VAR"}, "keep a variable (or pattern like LC_*) of yours", func(v []string) error { f.layer.KeepEnv(v[0]); return nil }),
+		value([]string{"--setenv"}, []string{"VAR", "VALUE"}, "set an environment variable", func(v []string) error {
+			if err := profiles.CheckEnvName(v[0]); err != nil {
+				return err
+			}
+			f.layer.SetEnv(v[0], v[1])
+			return nil
+		}),
+		value([]string{"--unsetenv"}, []string{"VAR"}, "remove an environment variable (or those a pattern like LC_* matches)", func(v []string) error {
+			if err := profiles.CheckEnvPattern(v[0]); err != nil {
+				return err
+			}
+			f.layer.UnsetEnv(v[0])
+			return nil
+		}),
+		value([]string{"--keepenv"}, []string{"VAR"}, "keep a variable (or pattern like LC_*) of yours", func(v []string) error {
+			if err := profiles.CheckEnvPattern(v[0]); err != nil {
+				return err
+			}
+			f.layer.KeepEnv(v[0])
+			return nil
+		}),
 		flag([]string{"--clearenv"}, "start from an empty environment: only variables set by profiles or --setenv remain", func() { f.clearEnv = true }),
-		value([]string{"--chdir"}, []string{"DIR"}, "the app's working directory (default: yours when visible, else /)", func(v []string) error { f.layer.SetCwd(v[0]); return nil }),
+		value([]string{"--chdir"}, []string{"DIR"}, "the app's working directory (default: yours when visible, else /)", func(v []string) error {
+			dir, err := f.expand(v[0])
+			if err == nil {
+				dir, err = profiles.CleanPath(dir)
+			}
+			if err != nil {
+				return pathErr("", v[0], err)
+			}
+			f.layer.SetCwd(dir)
+			return nil
+		}),
 		flag([]string{"--as-pid-1"}, "exec the app as the sandbox's PID 1 instead of under hutch's init", func() { f.layer.Process.AsPID1 = new(true) }),
 		flag([]string{"--share-session"}, "keep the app in your terminal's session (interactive programs)", func() { f.layer.Process.NewSession = new(false) }),
 		flag([]string{"--new-session"}, "put the app in a session of its own, without a terminal", func() { f.layer.Process.NewSession = new(true) }),
@@ -99,6 +165,9 @@ func init() {
 			fd, err := strconv.Atoi(v[0])
 			if err != nil || fd < 3 {
 				return fmt.Errorf("%q is not a descriptor number above 2", v[0])
+			}
+			if err := inheritedFD(fd); err != nil {
+				return err
 			}
 			f.keepFDs = append(f.keepFDs, fd)
 			return nil
@@ -114,12 +183,29 @@ func init() {
 			return err
 		}),
 		value([]string{"--rootfs"}, []string{"DIR"}, "use the host folder DIR as the sandbox's / (read-only)", func(v []string) error {
-			f.layer.Root = new(absPath(v[0]))
+			dir, err := f.hostPath(v[0])
+			if err != nil {
+				return pathErr("", v[0], err)
+			}
+			f.layer.Root = new(dir)
 			return nil
 		}),
 		flag([]string{"--rootfs-writable"}, "make the --rootfs folder writable", func() { f.layer.RootWritable = new(true) }),
-		value([]string{"--cap-add"}, []string{"CAP"}, "keep a capability (e.g. CAP_NET_BIND_SERVICE)", func(v []string) error { f.layer.AddCapability(v[0]); return nil }),
-		value([]string{"--seccomp"}, []string{"default|none"}, "the system call filter", func(v []string) error { f.layer.Seccomp.Profile = new(v[0]); return nil }),
+		value([]string{"--cap-add"}, []string{"CAP"}, "keep a capability (e.g. CAP_NET_BIND_SERVICE)", func(v []string) error {
+			c, err := profiles.CheckCapability(v[0])
+			if err != nil {
+				return err
+			}
+			f.layer.AddCapability(c)
+			return nil
+		}),
+		value([]string{"--seccomp"}, []string{"default|none"}, "the system call filter", func(v []string) error {
+			if err := profiles.CheckSeccompProfile(v[0]); err != nil {
+				return err
+			}
+			f.layer.Seccomp.Profile = new(v[0])
+			return nil
+		}),
 		value([]string{"--name", "-n"}, []string{"NAME"}, "name the sandbox, so exec, ps, inspect and stop can find it", func(v []string) error {
 			f.name = v[0]
 			return sandbox.ValidName(v[0])
@@ -130,11 +216,14 @@ func init() {
 			if err != nil || fd < 0 {
 				return fmt.Errorf("%q is not a descriptor number", v[0])
 			}
+			if err := inheritedFD(fd); err != nil {
+				return err
+			}
 			f.statusFD = fd
 			return nil
 		}),
 	)
-	register(&command{
+	c := &command{
 		name:    "run",
 		usage:   "[OPTIONS] [--] [CMD [ARGS...]]",
 		summary: "run a command in a new sandbox",
@@ -144,17 +233,111 @@ directories read-only, a private /tmp and home, no network, no capabilities.
 With no command, the profile's process.command runs. Options end at '--' or
 at the first word that is not an option.
 
+Paths given to options expand ${HOME}, ${UID}, ${PWD} and the other
+variables of profiles ($$ is a literal $); host paths may be relative to
+the current directory, paths inside the sandbox must be absolute.
+
 Exit status: the app's own, 128+N if a signal N killed it, 125 if hutch
 failed, 126 if the command cannot be executed, 127 if it was not found.`,
 		options: opts,
-		run: func(args []string) int {
-			rest, code, ok := parseOrExit(commands["run"], args)
-			if !ok {
-				return code
-			}
-			return f.run(rest)
-		},
-	})
+	}
+	c.run = func(args []string) int {
+		rest, code, ok := parseOrExit(c, args)
+		if !ok {
+			return code
+		}
+		return f.run(rest)
+	}
+	return c
+}
+
+// getVars loads the variables once.
+func (f *runFlags) getVars() (profiles.Vars, error) {
+	if f.vars == nil {
+		v, err := f.loadVars()
+		if err != nil {
+			return nil, err
+		}
+		f.vars = v
+	}
+	return f.vars, nil
+}
+
+// expand expands the variables in a value given on the command line.
+func (f *runFlags) expand(s string) (string, error) {
+	if !strings.Contains(s, "$") {
+		return s, nil
+	}
+	v, err := f.getVars()
+	if err != nil {
+		return "", err
+	}
+	return v.Expand(s)
+}
+
+// hostPath expands a host path and makes it absolute and clean: a
+// relative one from the current directory, as bubblewrap takes it; an
+// absolute one must have no "..", as in profiles.
+func (f *runFlags) hostPath(p string) (string, error) {
+	p, err := f.expand(p)
+	if err != nil {
+		return "", err
+	}
+	if p == "" {
+		return "", fmt.Errorf("empty path")
+	}
+	if !filepath.IsAbs(p) {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return "", fmt.Errorf("%q: %w", p, err)
+		}
+		return abs, nil
+	}
+	return profiles.CleanPath(p)
+}
+
+// mountTarget expands and checks a path inside the sandbox, and cleans
+// it: a trailing slash is dropped.
+func (f *runFlags) mountTarget(t sandbox.MountType, p string) (string, error) {
+	p, err := f.expand(p)
+	if err != nil {
+		return "", err
+	}
+	return profiles.CleanMountTarget(t, p)
+}
+
+// dropOptional skips a -try mount whose path names an unset variable, as
+// a profile's optional mount is dropped, and words any other error.
+func (f *runFlags) dropOptional(optional bool, what, given string, err error) error {
+	if optional && errors.Is(err, profiles.ErrUnsetVar) {
+		return nil
+	}
+	return pathErr(what, given, err)
+}
+
+// pathErr words a path's error for its option: "target "x" is not an
+// absolute path", or "target "${NOPE}": unknown variable ..." when the
+// error does not quote the path itself.
+func pathErr(what, given string, err error) error {
+	prefix := what
+	if prefix != "" {
+		prefix += " "
+	}
+	if strings.HasPrefix(err.Error(), `"`) {
+		return fmt.Errorf("%s%w", prefix, err)
+	}
+	return fmt.Errorf("%s%q: %w", prefix, given, err)
+}
+
+// inheritedFD checks that hutch's caller passed the descriptor fd: it is
+// open and not close-on-exec. Every descriptor hutch opens itself is
+// close-on-exec, and none inherited through exec can be.
+func inheritedFD(fd int) error {
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	if err != nil || flags&unix.FD_CLOEXEC != 0 {
+		return fmt.Errorf("descriptor %d is not open", fd)
+	}
+	return nil
 }
 
 func (f *runFlags) run(args []string) int {
@@ -195,7 +378,10 @@ func (f *runFlags) run(args []string) int {
 
 // spec resolves the profiles and the flag layer into a sandbox spec.
 func (f *runFlags) spec(args []string) (*sandbox.Spec, *profiles.Resolved, error) {
-	vars, err := profiles.VarsFromEnv()
+	if len(args) > 0 && args[0] == "" {
+		return nil, nil, errors.New("run: the program name is empty")
+	}
+	vars, err := f.getVars()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -209,6 +395,9 @@ func (f *runFlags) spec(args []string) (*sandbox.Spec, *profiles.Resolved, error
 	resolved, err := loader.Resolve(names, &f.layer)
 	if err != nil {
 		return nil, nil, err
+	}
+	if f.layer.RootWritable != nil && resolved.Profile.Root == nil {
+		return nil, nil, errors.New("run: --rootfs-writable: no --rootfs (nor a profile's root) to make writable")
 	}
 	spec, err := resolved.Spec(args, sandbox.CurrentCaller(false))
 	if err != nil {
@@ -231,17 +420,6 @@ func protectedPaths(r *profiles.Resolved) []string {
 		paths = append(paths, exe)
 	}
 	return append(paths, r.Files()...)
-}
-
-func absPath(p string) string {
-	if filepath.IsAbs(p) || strings.HasPrefix(p, "$") {
-		return p
-	}
-	a, err := filepath.Abs(p)
-	if err != nil {
-		return p
-	}
-	return a
 }
 
 func parseID(s string) (uint32, error) {
