@@ -181,12 +181,16 @@ type Info struct {
 func (l *Loader) List() ([]Info, error) {
 	var out []Info
 	seen := map[string]bool{}
-	// ref is how Check reaches this very profile, shadowed or not.
+	// ref is how Check reaches this very profile when it is shadowed;
+	// the one in use is checked by its name, as it is used.
 	add := func(name, source, ref string, data []byte, err error) {
 		info := Info{Name: name, Source: source, Shadowed: seen[name], Err: err}
 		seen[name] = true
 		if err == nil {
 			info.Description, info.Err = l.describe(source, data)
+		}
+		if !info.Shadowed {
+			ref = name
 		}
 		if info.Err == nil {
 			info.Err = l.Check(ref)

@@ -180,6 +180,13 @@ func TestList(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("list:\n got %v\nwant %v", got, want)
 	}
+	// The profile in use is checked by its name, as it is used.
+	for _, i := range infos {
+		want := filepath.Join(user, "loop.toml") + ":2:12: extends[1]: extends cycle: loop -> loop"
+		if i.Name == "loop" && (i.Err == nil || i.Err.Error() != want) {
+			t.Errorf("loop: error\n got %v\nwant %s", i.Err, want)
+		}
+	}
 }
 
 func TestNewLoaderDirs(t *testing.T) {
