@@ -24,9 +24,10 @@ type command struct {
 	summary string
 	details string // printed after the options in --help
 	options []option
-	// interspersed lets positional words precede options (hutch exec NAME -t);
-	// otherwise options end at the first word that is not one, as in
-	// bubblewrap, env and sudo, so the command's own options stay its own.
+	// interspersed lets positional words precede options (hutch kill NAME
+	// --help, hutch stop a --timeout 3 b) until "--"; otherwise options end
+	// at the first word that is not one, as in bubblewrap, env and sudo, so
+	// the command's own options stay its own (run, exec).
 	interspersed bool
 	run          func(args []string) int
 }
@@ -91,7 +92,7 @@ func (c *command) lookup(name string) *option {
 }
 
 func (c *command) printHelp(w io.Writer) {
-	fmt.Fprintf(w, "Usage: hutch %s %s\n\n%s\n", c.name, c.usage, c.summary)
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", strings.TrimSpace("hutch "+c.name+" "+c.usage), c.summary)
 	if len(c.options) > 0 {
 		fmt.Fprintln(w, "\nOptions:")
 		for _, o := range c.options {

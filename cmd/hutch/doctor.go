@@ -12,9 +12,10 @@ import (
 func init() {
 	var asJSON bool
 	doctorCmd := &command{
-		name:    "doctor",
-		usage:   "[--json]",
-		summary: "check what this host lets you sandbox, and how to fix what it does not",
+		interspersed: true,
+		name:         "doctor",
+		usage:        "[--json]",
+		summary:      "check what this host lets you sandbox, and how to fix what it does not",
 		details: `Each check prints one line: ok, warn (a profile may need it), fail (the
 default profile cannot run here) or info, and a fix where it is not ok.
 Checks: the kernel; user namespaces, tried for real for each of the eight

@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 
 	"github.com/hutch-sandbox/hutch/sandbox"
 )
@@ -45,13 +46,18 @@ func dispatch(args []string) int {
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
-		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				c.printHelp(os.Stdout)
-				return 0
-			}
+		switch {
+		case len(args) == 1:
+			usage(os.Stdout)
+			return 0
+		case len(args) > 2:
+			return fail(fmt.Errorf("help: unexpected argument %q (want hutch help [COMMAND])", args[2]))
 		}
-		usage(os.Stdout)
+		c, ok := commands[args[1]]
+		if !ok {
+			return fail(fmt.Errorf("help: %w", unknownCommand(args[1])))
+		}
+		c.printHelp(os.Stdout)
 		return 0
 	case "--version", "version":
 		fmt.Println("hutch", version)
@@ -59,25 +65,33 @@ func dispatch(args []string) int {
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "hutch: unknown command %q\n", args[0])
-		usage(os.Stderr)
-		return sandbox.ExitSetup
+		// One line, the error's: the list of commands is a --help away.
+		return fail(unknownCommand(args[0]))
 	}
 	return c.run(args[1:])
+}
+
+func unknownCommand(name string) error {
+	return fmt.Errorf("unknown command %q (commands: %s; see hutch --help)", name, strings.Join(commandNames(), ", "))
+}
+
+func commandNames() []string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func usage(w *os.File) {
-	fmt.Fprintln(w, "hutch: run Linux applications in rootless sandboxes described by profiles")
+	// Not "hutch: ...": that prefix marks errors.
+	fmt.Fprintln(w, "hutch runs Linux applications in rootless sandboxes described by profiles.")
 	fmt.Fprintln(w, "\nUsage: hutch COMMAND [OPTIONS] [ARGS]\n\nCommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range commandNames() {
 		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'hutch COMMAND --help' for a command's options.")

@@ -74,29 +74,34 @@ status is hutch's.`,
 
 	var psJSON bool
 	psCmd := &command{
-		name:    "ps",
-		usage:   "[--json] [NAME]",
-		summary: "list named sandboxes, or the processes in one",
-		options: []option{flag([]string{"--json"}, "print JSON", func() { psJSON = true })},
+		interspersed: true,
+		name:         "ps",
+		usage:        "[--json] [NAME]",
+		summary:      "list named sandboxes, or the processes in one",
+		options:      []option{flag([]string{"--json"}, "print JSON", func() { psJSON = true })},
 	}
 	psCmd.run = func(args []string) int {
 		rest, code, ok := parseOrExit(psCmd, args)
 		if !ok {
 			return code
 		}
-		if len(rest) == 0 {
+		switch len(rest) {
+		case 0:
 			return listSandboxes(psJSON)
+		case 1:
+			return listProcesses(rest[0], psJSON)
 		}
-		return listProcesses(rest[0], psJSON)
+		return fail(fmt.Errorf("ps: unexpected argument %q", rest[1]))
 	}
 	register(psCmd)
 
 	var inspectJSON bool
 	inspectCmd := &command{
-		name:    "inspect",
-		usage:   "[--json] NAME",
-		summary: "show a named sandbox's namespaces, id maps, mounts and profile",
-		options: []option{flag([]string{"--json"}, "print JSON", func() { inspectJSON = true })},
+		interspersed: true,
+		name:         "inspect",
+		usage:        "[--json] NAME",
+		summary:      "show a named sandbox's namespaces, id maps, mounts and profile",
+		options:      []option{flag([]string{"--json"}, "print JSON", func() { inspectJSON = true })},
 	}
 	inspectCmd.run = func(args []string) int {
 		rest, code, ok := parseOrExit(inspectCmd, args)
@@ -112,9 +117,10 @@ status is hutch's.`,
 
 	timeout := 10 * time.Second
 	stopCmd := &command{
-		name:    "stop",
-		usage:   "[--timeout SECONDS] NAME...",
-		summary: "stop named sandboxes: SIGTERM to the app, SIGKILL to all after a grace period",
+		interspersed: true,
+		name:         "stop",
+		usage:        "[--timeout SECONDS] NAME...",
+		summary:      "stop named sandboxes: SIGTERM to the app, SIGKILL to all after a grace period",
 		options: []option{value([]string{"--timeout", "-t"}, []string{"SECONDS"}, "grace period before SIGKILL (default 10)", func(v []string) error {
 			secs, err := strconv.ParseFloat(v[0], 64)
 			if err != nil || secs < 0 {
@@ -143,9 +149,10 @@ status is hutch's.`,
 	register(stopCmd)
 
 	killCmd := &command{
-		name:    "kill",
-		usage:   "NAME [SIGNAL]",
-		summary: "send a signal (default SIGTERM) to a named sandbox's app",
+		interspersed: true,
+		name:         "kill",
+		usage:        "NAME [SIGNAL]",
+		summary:      "send a signal (default SIGTERM) to a named sandbox's app",
 	}
 	killCmd.run = func(args []string) int {
 		rest, code, ok := parseOrExit(killCmd, args)
@@ -175,10 +182,11 @@ status is hutch's.`,
 
 	var follow bool
 	logsCmd := &command{
-		name:    "logs",
-		usage:   "[-f] NAME",
-		summary: "print what a detached sandbox's app wrote",
-		options: []option{flag([]string{"--follow", "-f"}, "keep printing until the sandbox ends", func() { follow = true })},
+		interspersed: true,
+		name:         "logs",
+		usage:        "[-f] NAME",
+		summary:      "print what a detached sandbox's app wrote",
+		options:      []option{flag([]string{"--follow", "-f"}, "keep printing until the sandbox ends", func() { follow = true })},
 	}
 	logsCmd.run = func(args []string) int {
 		rest, code, ok := parseOrExit(logsCmd, args)

@@ -21,9 +21,37 @@ check    parse and validate profile files; errors name file:line:column and key
 explain  what a sandbox from the profiles would see and be denied, in words
 
 Profiles are looked up in $XDG_CONFIG_HOME/hutch/profiles, then
-/etc/hutch/profiles, then among the built-in ones.`,
+/etc/hutch/profiles, then among the built-in ones. Each subcommand takes
+--help; a name that starts with - goes after --.`,
 		run: profileCommand,
 	})
+}
+
+// profileSubcommands are profile's own commands. Their words may mix
+// names and options (--help anywhere before "--"); "--" ends the options.
+var profileSubcommands = map[string]*command{
+	"list": {
+		name: "profile list", usage: "",
+		summary: "list every profile visible, where it comes from, which are shadowed and which do not load",
+	},
+	"show": {
+		name: "profile show", usage: "[--] NAME|FILE...",
+		summary: "print the profiles resolved (extends applied, variables expanded) as TOML",
+	},
+	"check": {
+		name: "profile check", usage: "[--] NAME|FILE...",
+		summary: "parse and validate profiles; errors name file:line:column and key",
+	},
+	"explain": {
+		name: "profile explain", usage: "[--] NAME|FILE...",
+		summary: "say in words what a sandbox from the profiles would see and be denied",
+	},
+}
+
+func init() {
+	for _, c := range profileSubcommands {
+		c.interspersed = true
+	}
 }
 
 func profileCommand(args []string) int {
@@ -36,20 +64,26 @@ func profileCommand(args []string) int {
 		c.printHelp(os.Stderr)
 		return 125
 	}
+	sub, ok := profileSubcommands[rest[0]]
+	if !ok {
+		return fail(fmt.Errorf("profile: unknown subcommand %q (list, show, check, explain)", rest[0]))
+	}
+	names, code, ok := parseOrExit(sub, rest[1:])
+	if !ok {
+		return code
+	}
+	switch {
+	case sub.usage == "" && len(names) > 0:
+		return fail(fmt.Errorf("%s: unexpected argument %q", sub.name, names[0]))
+	case sub.usage != "" && len(names) == 0:
+		return fail(fmt.Errorf("%s: name a profile", sub.name))
+	}
 	vars, err := profiles.VarsFromEnv()
 	if err != nil {
 		return fail(err)
 	}
 	loader := profiles.NewLoader(vars)
-	sub, names := rest[0], rest[1:]
-	needNames := func() bool {
-		if len(names) == 0 {
-			fmt.Fprintf(os.Stderr, "hutch: profile %s: name a profile\n", sub)
-			return false
-		}
-		return true
-	}
-	switch sub {
+	switch rest[0] {
 	case "list":
 		infos, err := loader.List()
 		if err != nil {
@@ -58,9 +92,6 @@ func profileCommand(args []string) int {
 		printProfileList(os.Stdout, infos)
 		return 0
 	case "show":
-		if !needNames() {
-			return 125
-		}
 		r, err := loader.Resolve(names)
 		if err != nil {
 			return fail(err)
@@ -68,9 +99,6 @@ func profileCommand(args []string) int {
 		fmt.Print(r.TOML())
 		return 0
 	case "check":
-		if !needNames() {
-			return 125
-		}
 		status := 0
 		for _, n := range names {
 			if err := loader.Check(n); err != nil {
@@ -80,14 +108,9 @@ func profileCommand(args []string) int {
 			fmt.Printf("%s: ok\n", n)
 		}
 		return status
-	case "explain":
-		if !needNames() {
-			return 125
-		}
+	default: // explain
 		return explainProfiles(loader, names)
 	}
-	fmt.Fprintf(os.Stderr, "hutch: profile: unknown subcommand %q (list, show, check, explain)\n", sub)
-	return 125
 }
 
 // printProfileList writes one line per profile. A profile that does not
