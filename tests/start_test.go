@@ -344,10 +344,14 @@ func TestCtrlZStopsTheApp(t *testing.T) {
 			c.extraEnv = start.env
 			marker := "ctrl-z-" + strconv.Itoa(os.Getpid()) + "-" + start.name
 			cmd, _ := c.startHutch("sh", "-c", ": "+marker+"; echo ready; while :; do sleep 0.05; done")
+			// The app is the shell whose parent is not a shell of the same
+			// script: a child forked for sleep shows the script until it
+			// executes sleep.
 			var app int
 			waitFor(t, "the app", 5*time.Second, func() bool {
-				for _, pid := range processesWith(marker) {
-					if pid != cmd.Process.Pid && processState(pid) != "" {
+				pids := processesWith(marker)
+				for _, pid := range pids {
+					if pid != cmd.Process.Pid && processState(pid) != "" && !slices.Contains(pids, parentPID(pid)) {
 						app = pid
 					}
 				}
@@ -365,6 +369,21 @@ func TestCtrlZStopsTheApp(t *testing.T) {
 			}
 		})
 	}
+}
+
+// parentPID is the parent of a host process, or 0 when it is gone.
+func parentPID(pid int) int {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	i := strings.LastIndexByte(string(stat), ')')
+	if err != nil || i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
 }
 
 // processState is the state letter of a host process (R, S, T, Z, ...), or
