@@ -310,7 +310,14 @@ func (s *Spec) Validate() error {
 		return err
 	}
 	if denied := s.Security.Seccomp.DeniedOutright(initSyscalls); len(denied) > 0 {
-		return fmt.Errorf("seccomp: %s cannot be denied: hutch's init (PID 1) runs under the same filter and needs %s to reap, relay signals and serve exec",
+		return fmt.Errorf("seccomp: %s cannot be denied: hutch's init (PID 1) runs under the same filter and needs %s to start the app, reap and relay signals",
+			strings.Join(denied, ", "), plural(len(denied), "it", "them"))
+	}
+	if s.Name == "" {
+		return nil
+	}
+	if denied := s.Security.Seccomp.DeniedOutright(controlSyscalls); len(denied) > 0 {
+		return fmt.Errorf("seccomp: %s cannot be denied in a named sandbox: its init runs under the same filter and serves exec requests on a unix socket with %s; run it without --name",
 			strings.Join(denied, ", "), plural(len(denied), "it", "them"))
 	}
 	return nil
@@ -318,8 +325,9 @@ func (s *Spec) Validate() error {
 
 // initSyscalls are the calls the init (and the Go runtime under it) makes
 // after the filter is loaded: waiting for and starting processes, relaying
-// signals, serving the control socket, scheduling threads. Read off strace
-// of a named sandbox serving exec requests.
+// signals, scheduling threads. Read off strace of a named sandbox serving
+// exec requests. Its messages to hutch outside carry no descriptors after
+// that point and go out with write.
 var initSyscalls = []string{
 	"read", "write", "close", "openat", "newfstatat", "fstat", "faccessat", "faccessat2",
 	"fcntl", "dup3", "pipe2", "ioctl", "chdir",
@@ -327,8 +335,12 @@ var initSyscalls = []string{
 	"futex", "nanosleep", "sched_yield", "getpid", "gettid", "getppid", "tgkill", "kill",
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
 	"clone", "execve", "wait4", "waitid", "exit", "exit_group", "setpgid", "setsid", "prctl",
-	"epoll_create1", "epoll_ctl", "epoll_pwait", "accept4", "recvmsg", "sendmsg", "getsockopt",
+	"epoll_create1", "epoll_ctl", "epoll_pwait",
 }
+
+// controlSyscalls are what a named sandbox's init needs on top, to serve
+// exec requests on its control socket.
+var controlSyscalls = []string{"accept4", "recvmsg", "sendmsg", "getsockopt"}
 
 func plural(n int, one, many string) string {
 	if n == 1 {

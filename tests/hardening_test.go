@@ -202,6 +202,26 @@ deny = ["getrandom", "socket"]
 	}
 }
 
+// TestNetworkIODenied denies @network-io, sockets and every call made with
+// them. hutch's init needs none of them once the filter is loaded, in
+// either start, unless it serves exec requests on a named sandbox's
+// control socket: that is refused before anything runs.
+func TestNetworkIODenied(t *testing.T) {
+	for _, start := range initStarts {
+		t.Run(start.name, func(t *testing.T) {
+			c := newCaller(t)
+			c.extraEnv = start.env
+			p := c.profile("no-sockets.toml", "extends = [\"default\"]\n[seccomp]\ndeny = [\"@network-io\"]\n")
+			got := fields(c.mustRun(append([]string{"--profile", p}, probe("errno", "socket-unix", "getpid")...)...).stdout)
+			checkErrnos(t, "@network-io denied", got, map[string]string{"socket-unix": "EACCES", "getpid": "OK"})
+			r := c.run("--name", "no-sockets", "--profile", p, "--", "true")
+			if r.code != 125 || !strings.Contains(r.stderr, "cannot be denied in a named sandbox") {
+				t.Errorf("a named sandbox denying @network-io: %s", r)
+			}
+		})
+	}
+}
+
 func TestNormalWorkloads(t *testing.T) {
 	c := newCaller(t)
 	tests := []struct {
