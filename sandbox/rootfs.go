@@ -201,18 +201,28 @@ func (b *rootBuilder) apply(m Mount) error {
 	return err
 }
 
-func bindAttr(t MountType) uint64 {
-	switch t {
+func bindAttr(m Mount) uint64 {
+	var attr uint64
+	switch m.Type {
 	case ROBind:
-		return unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV
+		attr = unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV
 	case DevBind:
-		return unix.MOUNT_ATTR_NOSUID
+		attr = unix.MOUNT_ATTR_NOSUID
+	default:
+		attr = unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV
 	}
-	return unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV
+	// Landlock governs opening, writing and moving files, not their
+	// metadata: chmod, chown, utimes and xattrs pass whatever the rules.
+	// A bind whose Landlock access is read-only or none is mounted
+	// read-only, so those fail too.
+	if m.Landlock == LandlockAccessRO || m.Landlock == LandlockAccessNone {
+		attr |= unix.MOUNT_ATTR_RDONLY
+	}
+	return attr
 }
 
 func (b *rootBuilder) bind(m Mount) error {
-	tree, isDir, err := b.cloneSource(m.Source, bindAttr(m.Type))
+	tree, isDir, err := b.cloneSource(m.Source, bindAttr(m))
 	if err != nil {
 		if m.Optional && errors.Is(err, unix.ENOENT) {
 			return nil

@@ -58,6 +58,40 @@ target = "/open"
 	}
 }
 
+// TestLandlockReadOnlyBindKeepsItsMetadata binds a directory read-write with
+// Landlock access ro or none. Landlock does not govern chmod, chown,
+// utimes or xattrs, so the mount itself must be read-only for the file to
+// keep its mode and times on the host.
+func TestLandlockReadOnlyBindKeepsItsMetadata(t *testing.T) {
+	landlockABI(t)
+	for _, access := range []string{"ro", "none"} {
+		t.Run(access, func(t *testing.T) {
+			c := newCaller(t)
+			dir := filepath.Join(c.work, "d")
+			os.Mkdir(dir, 0o755)
+			c.own(dir)
+			file := filepath.Join(dir, "f")
+			c.writeFile(file, "x\n", 0o644)
+			before, err := os.Stat(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prof := c.profile("meta.toml", "extends = [\"default\"]\n[[mount]]\ntype = \"bind\"\nsource = \""+dir+"\"\ntarget = \"/d\"\nlandlock = \""+access+"\"\n")
+			r := c.run("--profile", prof, "--", "sh", "-c", "chmod 666 /d/f 2>/dev/null && echo chmod; touch -d 2001-01-01 /d/f 2>/dev/null && echo touch; true")
+			if r.code != 0 || strings.TrimSpace(r.stdout) != "" {
+				t.Errorf("metadata changes went through: %s", r)
+			}
+			after, err := os.Stat(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after.Mode() != before.Mode() || !after.ModTime().Equal(before.ModTime()) {
+				t.Errorf("the host file changed: %v %v, was %v %v", after.Mode(), after.ModTime(), before.Mode(), before.ModTime())
+			}
+		})
+	}
+}
+
 // A descriptor of a host directory handed in with --keep-fd leads outside
 // every mount; Landlock refuses what lies beneath it with EACCES.
 func TestLandlockGuardsDescriptorsThatLeadOut(t *testing.T) {
