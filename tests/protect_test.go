@@ -92,3 +92,27 @@ func TestStateDirectoryHiddenWherever(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileDirectoryProtected gives the sandbox ~/.config read-write and
+// has it plant default.toml in the user's profile directory, which would
+// shadow the built-in default profile in every later run.
+func TestProfileDirectoryProtected(t *testing.T) {
+	c := newCaller(t)
+	profDir := filepath.Join(c.home, ".config", "hutch", "profiles")
+	if err := os.MkdirAll(profDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for p := profDir; p != c.home; p = filepath.Dir(p) {
+		c.own(p)
+	}
+	config := filepath.Join(c.home, ".config")
+	r := c.mustRun("--bind", config, config, "--", "sh", "-c",
+		"echo 'description = \"planted\"' > "+profDir+"/default.toml 2>/dev/null && echo planted; "+
+			"mv "+filepath.Dir(profDir)+" "+config+"/moved 2>/dev/null && echo moved; touch "+config+"/other && echo writable")
+	if strings.Contains(r.stdout, "planted") || strings.Contains(r.stdout, "moved") || !strings.Contains(r.stdout, "writable") {
+		t.Errorf("inside:\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(profDir, "default.toml")); err == nil {
+		t.Errorf("a default.toml was planted in the user's profile directory")
+	}
+}

@@ -25,6 +25,8 @@ type runFlags struct {
 	name     string
 	detach   bool
 	statusFD int
+	// profileDirs are where profiles were looked up, for protectedPaths.
+	profileDirs []string
 
 	// loadVars gives the variables that paths on the command line expand,
 	// as profiles' do (profiles.VarsFromEnv); vars caches them.
@@ -349,7 +351,7 @@ func (f *runFlags) run(args []string) int {
 	opts := sandbox.Options{
 		Environ:   os.Environ(),
 		Cwd:       cwd,
-		Protected: protectedPaths(resolved),
+		Protected: protectedPaths(resolved, f.profileDirs),
 		Detach:    f.detach,
 	}
 	if f.statusFD >= 0 {
@@ -386,6 +388,7 @@ func (f *runFlags) spec(args []string) (*sandbox.Spec, *profiles.Resolved, error
 		return nil, nil, err
 	}
 	loader := profiles.NewLoader(vars)
+	f.profileDirs = loader.Dirs
 	names := f.profiles
 	if len(names) == 0 && f.layer.Root != nil {
 		// A rootfs brings its own system: the default profile's host binds
@@ -413,11 +416,18 @@ func (f *runFlags) spec(args []string) (*sandbox.Spec, *profiles.Resolved, error
 }
 
 // protectedPaths are the host files a sandbox must never be able to
-// change: hutch's binary and the profile files in use.
-func protectedPaths(r *profiles.Resolved) []string {
+// change: hutch's binary, the profile files in use and the user's profile
+// directory, where a planted NAME.toml would shadow a built-in in every
+// later run. (The system's is root's.)
+func protectedPaths(r *profiles.Resolved, profileDirs []string) []string {
 	var paths []string
 	if exe, err := os.Executable(); err == nil {
 		paths = append(paths, exe)
+	}
+	for _, d := range profileDirs {
+		if d != profiles.SystemDir {
+			paths = append(paths, d)
+		}
 	}
 	return append(paths, r.Files()...)
 }
