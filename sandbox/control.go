@@ -184,10 +184,8 @@ func openPTY(rows, cols uint16) (master, slave int, err error) {
 		unix.Close(master)
 		return -1, -1, errorf("exec -t: unlock pty: %w", err)
 	}
-	slave, err = unix.IoctlRetInt(master, unix.TIOCGPTPEER)
+	slave, err = openPTYPeer(master)
 	if err != nil {
-		// TIOCGPTPEER takes O_ flags as its argument; IoctlRetInt passes 0,
-		// which opens the peer read-write.
 		unix.Close(master)
 		return -1, -1, errorf("exec -t: open pty peer: %w", err)
 	}
@@ -195,6 +193,19 @@ func openPTY(rows, cols uint16) (master, slave int, err error) {
 		unix.IoctlSetWinsize(master, unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
 	}
 	return master, slave, nil
+}
+
+// openPTYPeer opens the terminal of a pty master. TIOCGPTPEER takes the
+// open flags as its argument, and O_NOCTTY matters: the init is a session
+// leader without a controlling terminal, so without it the peer would
+// become the init's own, the process's TIOCSCTTY would then fail with
+// EPERM, and the init would get SIGHUP when the master closed.
+func openPTYPeer(master int) (int, error) {
+	fd, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(master), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(fd), nil
 }
 
 func orNotDir(err error) error {
