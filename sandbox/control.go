@@ -25,7 +25,21 @@ type execRequest struct {
 	TTY  bool     `json:"tty,omitempty"`
 	Rows uint16   `json:"rows,omitempty"`
 	Cols uint16   `json:"cols,omitempty"`
+	// Signal, when set, asks for no process: the init sends that signal
+	// to Target, the app's pid in the init's pid namespace, and replies
+	// with msgSignaled (hutch kill). Only the init can reach the app
+	// with every signal: from the host, a sandbox's PID 1 gets only those
+	// it handles, and stopping it would not stop the app.
+	Signal int `json:"signal,omitempty"`
+	Target int `json:"target,omitempty"`
 }
+
+// msgSignaled answers a signal request that was carried out.
+const msgSignaled = "signaled"
+
+// errServed is what start returns for a request it answered in full,
+// without starting a process: fail then only ends the session.
+var errServed = errors.New("request served")
 
 // execReply reports on a requested process: started (with the pty master
 // when a terminal was asked for), error, or exit.
@@ -92,6 +106,9 @@ func readRequest(conn int, pidNSIsNew bool, requests chan<- *session) {
 func (s *session) start() error {
 	defer closeAll(s.fds)
 	req := s.req
+	if req.Signal != 0 {
+		return s.signal()
+	}
 	if len(req.Args) == 0 {
 		return errorf("exec: no command")
 	}
@@ -143,8 +160,34 @@ func (s *session) start() error {
 	return s.ch.send(execReply{Type: msgStarted, PID: s.pid}, pass...)
 }
 
+// signal carries out a signal request. It runs on the init's main
+// thread, which reaps the app: while the init serves requests the app
+// has not been reaped, so its pid cannot belong to another process.
+func (s *session) signal() error {
+	sig, target := s.req.Signal, s.req.Target
+	if sig < 1 || sig > 64 {
+		return errorf("kill: no signal %d", sig)
+	}
+	// Never 0 or -1, which would reach every process of a group or all
+	// the init may signal, nor the init itself.
+	if target <= 0 || target == os.Getpid() {
+		return errorf("kill: bad target pid %d", target)
+	}
+	if err := unix.Kill(target, syscall.Signal(sig)); err != nil {
+		return errorf("kill: signal %d to the app (pid %d): %w", sig, target, err)
+	}
+	if err := s.ch.send(execReply{Type: msgSignaled}); err != nil {
+		return errorf("kill: reply: %w", err)
+	}
+	return errServed
+}
+
 // fail reports an error to the client and ends the session.
 func (s *session) fail(err error) {
+	if errors.Is(err, errServed) {
+		s.ch.f.Close()
+		return
+	}
 	code := ExitSetup
 	var e *Error
 	if errors.As(err, &e) {

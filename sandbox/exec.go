@@ -132,6 +132,47 @@ func Exec(rec *Record, opts ExecOptions) (int, error) {
 	}
 }
 
+// Kill sends sig to the sandbox's app, as runc kill does: any signal
+// from 1 to 64, SIGSTOP and SIGKILL included. The init sends it, on a
+// request through the control socket, since from the host a sandbox's
+// PID 1 gets only the signals it handles, and the init relays only some.
+// Where the app is PID 1 itself (--as-pid-1) it gets the signal directly.
+func (r *Record) Kill(sig syscall.Signal) error {
+	if sig < 1 || sig > 64 {
+		return errorf("kill: no signal %d", int(sig))
+	}
+	if !r.alive() {
+		return errorf("sandbox %s is not running (%s)", r.Name, r.Status)
+	}
+	if r.Spec != nil && r.Spec.Process.AsPID1 {
+		return r.Signal(sig)
+	}
+	if r.AppPID <= 0 {
+		return errorf("kill: sandbox %s has no app pid on record", r.Name)
+	}
+	conn, err := dialControl(filepath.Join(r.Dir, controlFile))
+	if err != nil {
+		return errorf("connect to sandbox %s: %w", r.Name, err)
+	}
+	defer conn.Close()
+	ch := newChannel(conn)
+	if err := ch.send(execRequest{Signal: int(sig), Target: r.AppPID}); err != nil {
+		return errorf("kill %s: %w", r.Name, err)
+	}
+	var reply execReply
+	got, err := ch.recv(&reply)
+	closeAll(got)
+	switch {
+	case err != nil:
+		return errorf("kill %s: no answer from its init: %w", r.Name, err)
+	case reply.Type == msgError:
+		return errorf("sandbox %s: %s", r.Name, reply.Error)
+	case reply.Type != msgSignaled:
+		return errorf("kill %s: unexpected answer %q", r.Name, reply.Type)
+	}
+	return nil
+}
+
 func orFile(f, std *os.File) *os.File {
 	if f != nil {
 		return f

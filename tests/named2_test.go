@@ -3,6 +3,8 @@ package tests
 import (
 	"bufio"
 	"context"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,4 +72,90 @@ func TestExecWithTerminal(t *testing.T) {
 	if out, code := c.execOnTTY("tty", "--", "sh", "-c", "tty"); code != 0 || !strings.Contains(out, "/dev/pts/") {
 		t.Errorf("second exec -t: exit %d:\n%s", code, out)
 	}
+}
+
+// hutch kill delivers any signal to the app, as runc kill does: those the
+// init does not relay, SIGSTOP to the app rather than the init, and
+// SIGSEGV without harm to the init.
+func TestKillReachesTheApp(t *testing.T) {
+	c := newCaller(t)
+	marker := "kill-" + strconv.Itoa(os.Getpid())
+	sigs := []string{"PIPE", "USR1", "TSTP", "TTIN", "URG", "PWR", "34", "HUP"}
+	script := ": " + marker + "; for s in " + strings.Join(sigs, " ") + `; do trap "echo got $s" $s; done; echo ready; while :; do sleep 0.05; done`
+	c.detach("k", "sh", "-c", script)
+	waitFor(t, "the app to start", 5*time.Second, func() bool { return strings.Contains(c.hutch("logs", "k").stdout, "ready") })
+	for _, sig := range []string{"PIPE", "sigusr1", "TSTP", "TTIN", "URG", "PWR", "RTMIN", "1"} {
+		if r := c.hutch("kill", "k", sig); r.code != 0 {
+			t.Errorf("kill k %s: %s", sig, r)
+		}
+	}
+	waitFor(t, "every signal to reach the app", 5*time.Second, func() bool {
+		log := c.hutch("logs", "k").stdout
+		for _, s := range sigs {
+			if !strings.Contains(log, "got "+s+"\n") {
+				return false
+			}
+		}
+		return true
+	})
+
+	var app int
+	for _, pid := range processesWith(marker) {
+		if strings.HasPrefix(commandOf(pid), "sh ") {
+			app = pid
+		}
+	}
+	if app == 0 {
+		t.Fatalf("no app among %v", processesWith(marker))
+	}
+	init := c.ps()["k"].InitPID
+	if r := c.hutch("kill", "k", "STOP"); r.code != 0 {
+		t.Fatalf("kill k STOP: %s", r)
+	}
+	waitFor(t, "the app to stop", 5*time.Second, func() bool { return processState(app) == "T" })
+	if st := processState(init); st == "T" {
+		t.Errorf("kill STOP stopped the init")
+	}
+	if r := c.hutch("kill", "k", "CONT"); r.code != 0 {
+		t.Fatalf("kill k CONT: %s", r)
+	}
+	waitFor(t, "the app to go on", 5*time.Second, func() bool { return processState(app) != "T" })
+
+	for _, bad := range []string{"0", "65", "NOSUCH", "RTMAX-40"} {
+		if r := c.hutch("kill", "k", bad); r.code != 125 || !strings.HasPrefix(r.stderr, "hutch: ") {
+			t.Errorf("kill k %s: %s", bad, r)
+		}
+	}
+
+	// SIGSEGV ends the app, not the init: the sandbox records the status.
+	if r := c.hutch("kill", "k", "SEGV"); r.code != 0 {
+		t.Fatalf("kill k SEGV: %s", r)
+	}
+	waitFor(t, "the app to die of SIGSEGV", 5*time.Second, func() bool { return c.ps()["k"].Status == "exited (139)" })
+	if r := c.hutch("kill", "k", "TERM"); r.code != 125 || !strings.Contains(r.stderr, "not running") {
+		t.Errorf("kill of an exited sandbox: %s", r)
+	}
+	if r := c.hutch("stop", "k"); r.code != 0 {
+		t.Errorf("stop after SIGSEGV: %s", r)
+	}
+}
+
+// With --as-pid-1 there is no init: the app, PID 1, gets the signal
+// directly, and gets it only when it handles it.
+func TestKillAsPID1(t *testing.T) {
+	c := newCaller(t)
+	marker := "pid1-" + strconv.Itoa(os.Getpid())
+	c.detachWith("p1", []string{"--as-pid-1"}, "sh", "-c", ": "+marker+`; trap "exit 3" USR2; echo ready; while :; do sleep 0.05; done`)
+	waitFor(t, "the app to start", 5*time.Second, func() bool { return strings.Contains(c.hutch("logs", "p1").stdout, "ready") })
+	if r := c.hutch("kill", "p1", "USR2"); r.code != 0 {
+		t.Fatalf("kill p1 USR2: %s", r)
+	}
+	// Nothing records the exit status of an app that is PID 1.
+	waitFor(t, "the app to exit", 5*time.Second, func() bool { return len(processesWith(marker)) == 0 })
+}
+
+// commandOf is a host process's command line, words joined by spaces.
+func commandOf(pid int) string {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	return strings.ReplaceAll(strings.TrimRight(string(data), "\x00"), "\x00", " ")
 }

@@ -173,7 +173,7 @@ status is hutch's.`,
 		if err != nil {
 			return fail(err)
 		}
-		if err := rec.Signal(sig); err != nil {
+		if err := rec.Kill(sig); err != nil {
 			return fail(err)
 		}
 		return 0
@@ -206,18 +206,56 @@ func isTerminal(f *os.File) bool {
 	return err == nil
 }
 
+// Real-time signals as the C library numbers them: glibc and musl keep
+// 32 and 33 for themselves, so SIGRTMIN is 34, as kill(1) and runc say.
+const (
+	sigRTMin = 34
+	sigRTMax = 64
+)
+
+// parseSignal accepts a number from 1 to 64, a name with or without SIG
+// in any case (TERM, sigusr1), and RTMIN, RTMIN+N, RTMAX and RTMAX-N.
 func parseSignal(s string) (syscall.Signal, error) {
-	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 1 || n > 64 {
+			return 0, fmt.Errorf("kill: signal %d out of range (1 to 64)", n)
+		}
 		return syscall.Signal(n), nil
 	}
-	name := strings.ToUpper(s)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
+	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
+	for _, rt := range []struct {
+		prefix string
+		base   int
+		sign   int
+	}{{"RTMIN", sigRTMin, 1}, {"RTMAX", sigRTMax, -1}} {
+		rest, ok := strings.CutPrefix(name, rt.prefix)
+		if !ok {
+			continue
+		}
+		n := 0
+		if rest != "" {
+			op := "+"
+			if rt.sign < 0 {
+				op = "-"
+			}
+			digits, ok := strings.CutPrefix(rest, op)
+			var err error
+			if n, err = strconv.Atoi(digits); !ok || err != nil || n < 0 || digits[0] == '+' || digits[0] == '-' {
+				return 0, fmt.Errorf("kill: unknown signal %q (want %s or %s%sN)", s, rt.prefix, rt.prefix, op)
+			}
+		}
+		sig := rt.base + rt.sign*n
+		if sig < sigRTMin || sig > sigRTMax {
+			return 0, fmt.Errorf("kill: signal %q out of range (RTMIN is %d, RTMAX %d)", s, sigRTMin, sigRTMax)
+		}
+		return syscall.Signal(sig), nil
 	}
-	if sig := unix.SignalNum(name); sig != 0 {
-		return sig, nil
+	if name != "" {
+		if sig := unix.SignalNum("SIG" + name); sig != 0 {
+			return sig, nil
+		}
 	}
-	return 0, fmt.Errorf("unknown signal %q", s)
+	return 0, fmt.Errorf("kill: unknown signal %q", s)
 }
 
 func printJSON(v any) int {
