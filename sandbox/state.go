@@ -18,6 +18,8 @@ import (
 // A named sandbox keeps its state in a directory of its own under the
 // state root, $XDG_RUNTIME_DIR/hutch (or /tmp/hutch-UID), mode 0700:
 //
+//	launcher      the pid and start time of the hutch that reserved the
+//	              name, which stands for the sandbox until state.json exists
 //	state.json    the record below, written once the app has started
 //	control.sock  the init's socket for exec requests
 //	log           a detached app's output
@@ -31,7 +33,15 @@ const (
 	logFile     = "log"
 	exitFile    = "exit"
 	lockFile    = ".lock"
+	launchFile  = "launcher"
 )
+
+// launcher identifies the process that reserved a name, as InitPID and
+// InitStart identify an init.
+type launcher struct {
+	PID   int    `json:"pid"`
+	Start uint64 `json:"start"`
+}
 
 // State is what hutch records about a named sandbox.
 type State struct {
@@ -56,6 +66,8 @@ type Record struct {
 	// builds the sandbox.
 	Status   string `json:"status"`
 	ExitCode *int   `json:"exit_code,omitempty"`
+	// LauncherPID is the hutch that is starting the sandbox, while it is.
+	LauncherPID int `json:"launcher_pid,omitempty"`
 }
 
 // ValidName checks a sandbox name: it becomes a directory name.
@@ -138,17 +150,63 @@ func reserve(name string) (string, error) {
 	defer unlock()
 	dir := filepath.Join(root, name)
 	if rec, err := load(dir); err == nil {
-		if rec.Status == "running" || rec.Status == "starting" {
+		switch rec.Status {
+		case "running":
 			return "", fmt.Errorf("a sandbox named %s is already running (init pid %d); stop it or choose another name", name, rec.InitPID)
+		case "starting":
+			return "", fmt.Errorf("a sandbox named %s is already starting (hutch pid %d); stop it or choose another name", name, rec.LauncherPID)
 		}
 		if err := os.RemoveAll(dir); err != nil {
 			return "", fmt.Errorf("remove the old state of %s: %w", name, err)
 		}
 	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
+	// The directory appears with its launcher record in it, so that no
+	// reader ever finds it without one: it is made under a name no sandbox
+	// can have and renamed into place.
+	tmp := filepath.Join(root, ".new-"+name)
+	os.RemoveAll(tmp) // left by a launcher killed right here
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return "", fmt.Errorf("create state for %s: %w", name, err)
+	}
+	if err := writeLauncher(tmp); err != nil {
+		os.RemoveAll(tmp)
+		return "", fmt.Errorf("create state for %s: %w", name, err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.RemoveAll(tmp)
 		return "", fmt.Errorf("create state for %s: %w", name, err)
 	}
 	return dir, nil
+}
+
+// writeLauncher records the calling process as the one starting the
+// sandbox whose state directory is dir.
+func writeLauncher(dir string) error {
+	pid := os.Getpid()
+	start, _, err := processStart(pid)
+	if err != nil {
+		return fmt.Errorf("read hutch's own start time: %w", err)
+	}
+	data, err := json.Marshal(launcher{PID: pid, Start: start})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, launchFile), data, 0o600)
+}
+
+// launching reports whether the process that reserved dir still runs,
+// and its pid.
+func launching(dir string) (int, bool) {
+	data, err := os.ReadFile(filepath.Join(dir, launchFile))
+	if err != nil {
+		return 0, false
+	}
+	var l launcher
+	if json.Unmarshal(data, &l) != nil || l.PID <= 0 {
+		return 0, false
+	}
+	start, zombie, err := processStart(l.PID)
+	return l.PID, err == nil && start == l.Start && !zombie
 }
 
 // Lookup finds the named sandbox. A dead sandbox without an exit record
@@ -212,9 +270,11 @@ func load(dir string) (*Record, error) {
 		if _, statErr := os.Stat(dir); statErr != nil {
 			return nil, statErr
 		}
-		// Reserved but not yet started: starting if recent, else abandoned.
-		if st, err := os.Stat(dir); err == nil && time.Since(st.ModTime()) < time.Minute {
+		// Reserved but not yet started: starting while the hutch that
+		// reserved it runs, else abandoned (that hutch was killed).
+		if pid, ok := launching(dir); ok {
 			rec.Status = "starting"
+			rec.LauncherPID = pid
 		} else {
 			rec.Status = "dead"
 		}

@@ -159,3 +159,23 @@ func commandOf(pid int) string {
 	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 	return strings.ReplaceAll(strings.TrimRight(string(data), "\x00"), "\x00", " ")
 }
+
+// A hutch killed while it starts a named sandbox leaves the name free at
+// once, whatever the moment it died.
+func TestLauncherKilledDuringStartFreesTheName(t *testing.T) {
+	c := newCaller(t)
+	marker := "1000." + strconv.Itoa(os.Getpid()) + "3"
+	for delay := time.Duration(0); delay <= 60*time.Millisecond; delay += 4 * time.Millisecond {
+		cmd := c.command(context.Background(), "run", "--name", "sk", "--", "sleep", marker)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		cmd.Process.Kill()
+		cmd.Wait()
+		if r := c.run("--name", "sk", "--", "true"); r.code != 0 {
+			t.Fatalf("run after the launcher was killed %v into its start: %s", delay, r)
+		}
+	}
+	waitFor(t, "every sandbox process to end", 5*time.Second, func() bool { return len(processesWith(marker)) == 0 })
+}
