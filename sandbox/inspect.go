@@ -211,6 +211,9 @@ func describeMountinfo(line string) string {
 // namespace (and to each process found, where the pid namespace is the
 // host's). The state is removed.
 func (r *Record) Stop(timeout time.Duration) error {
+	if r.Status == "starting" {
+		return fmt.Errorf("sandbox %s is still starting (hutch pid %d); stop it once it runs", r.Name, r.LauncherPID)
+	}
 	if r.alive() {
 		if err := r.Signal(unix.SIGTERM); err != nil && r.alive() {
 			return err

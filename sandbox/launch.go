@@ -497,6 +497,9 @@ func (s *Sandbox) Wait() (int, error) {
 			}
 		}
 	}()
+	// The init is this process's child: until it is reaped its pid is
+	// its own, and its start time still readable.
+	initStart, _, startErr := processStart(s.InitPID)
 	ws, err := s.wait()
 	if s.proxy {
 		// The launcher printed its own errors and exits with the app's
@@ -504,8 +507,12 @@ func (s *Sandbox) Wait() (int, error) {
 		return exitCode(ws), err
 	}
 	s.ch.f.Close()
-	if s.Dir != "" {
-		os.RemoveAll(s.Dir)
+	if s.Dir != "" && startErr == nil {
+		// Only this sandbox's state: once its init has ended, the name
+		// may already be another's.
+		removeState(s.Dir, func(now *Record) bool {
+			return now.InitPID == s.InitPID && now.InitStart == initStart
+		})
 	}
 	if err != nil {
 		return ExitSetup, errorf("wait for sandbox: %w", err)

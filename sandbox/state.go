@@ -68,6 +68,47 @@ type Record struct {
 	ExitCode *int   `json:"exit_code,omitempty"`
 	// LauncherPID is the hutch that is starting the sandbox, while it is.
 	LauncherPID int `json:"launcher_pid,omitempty"`
+	// launcher is the reservation's record, which tells a sandbox that
+	// has no state.json yet from another reserved under the same name.
+	launcher launcher
+}
+
+// same reports whether o is the state of the same sandbox as r: a name
+// freed and taken again is another sandbox's.
+func (r *Record) same(o *Record) bool {
+	return r.InitPID == o.InitPID && r.InitStart == o.InitStart && r.launcher == o.launcher
+}
+
+// removeState removes the state directory dir if it still holds a
+// sandbox that keep accepts. It does so under the state lock, which
+// reserve holds while it frees and takes a name: whatever was loaded
+// before, the check and the removal see the same state, and the state of
+// a newer sandbox of that name is never removed.
+func removeState(dir string, keep func(*Record) bool) error {
+	unlock, err := lockRoot(filepath.Dir(dir))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	rec, err := load(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !keep(rec) {
+		return nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove the state of %s: %w", rec.Name, err)
+	}
+	return nil
+}
+
+// removeIfDead removes the state of r if it is still r's and still dead.
+func (r *Record) removeIfDead() {
+	removeState(r.Dir, func(now *Record) bool { return now.Status == "dead" && r.same(now) })
 }
 
 // ValidName checks a sandbox name: it becomes a directory name.
@@ -209,6 +250,15 @@ func launching(dir string) (int, bool) {
 	return l.PID, err == nil && start == l.Start && !zombie
 }
 
+// readLauncher reads the reservation's record; the zero launcher if none.
+func readLauncher(dir string) launcher {
+	var l launcher
+	if data, err := os.ReadFile(filepath.Join(dir, launchFile)); err == nil {
+		json.Unmarshal(data, &l)
+	}
+	return l
+}
+
 // Lookup finds the named sandbox. A dead sandbox without an exit record
 // (its init was killed) is cleaned up and reported as not found.
 func Lookup(name string) (*Record, error) {
@@ -224,7 +274,7 @@ func Lookup(name string) (*Record, error) {
 		return nil, err
 	}
 	if rec.Status == "dead" {
-		os.RemoveAll(dir)
+		rec.removeIfDead()
 		return nil, fmt.Errorf("no sandbox named %s (its init is gone; the stale state was removed)", name)
 	}
 	return rec, nil
@@ -252,7 +302,7 @@ func List() ([]*Record, error) {
 			continue
 		}
 		if rec.Status == "dead" {
-			os.RemoveAll(dir)
+			rec.removeIfDead()
 			continue
 		}
 		recs = append(recs, rec)
@@ -265,6 +315,7 @@ func List() ([]*Record, error) {
 func load(dir string) (*Record, error) {
 	rec := &Record{Dir: dir}
 	rec.Name = filepath.Base(dir)
+	rec.launcher = readLauncher(dir)
 	data, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if errors.Is(err, os.ErrNotExist) {
 		if _, statErr := os.Stat(dir); statErr != nil {
@@ -322,8 +373,13 @@ func (r *Record) alive() bool {
 // Alive reports whether the sandbox's init is still running.
 func (r *Record) Alive() bool { return r.alive() }
 
-// Remove deletes the sandbox's state.
-func (r *Record) Remove() error { return os.RemoveAll(r.Dir) }
+// Remove deletes the sandbox's state, unless it is running or starting
+// or the name now belongs to another sandbox.
+func (r *Record) Remove() error {
+	return removeState(r.Dir, func(now *Record) bool {
+		return r.same(now) && now.Status != "running" && now.Status != "starting"
+	})
+}
 
 // LogPath is where a detached sandbox's output goes.
 func (r *Record) LogPath() string { return filepath.Join(r.Dir, logFile) }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -173,9 +174,48 @@ func TestLauncherKilledDuringStartFreesTheName(t *testing.T) {
 		time.Sleep(delay)
 		cmd.Process.Kill()
 		cmd.Wait()
-		if r := c.run("--name", "sk", "--", "true"); r.code != 0 {
-			t.Fatalf("run after the launcher was killed %v into its start: %s", delay, r)
+		// An init that had started dies of its parent's death, which
+		// takes the kernel a moment: the name may be taken that long,
+		// not the minute a reservation without a launcher used to be.
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			r := c.run("--name", "sk", "--", "true")
+			if r.code == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run after the launcher was killed %v into its start: %s", delay, r)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	waitFor(t, "every sandbox process to end", 5*time.Second, func() bool { return len(processesWith(marker)) == 0 })
+}
+
+// A foreground hutch whose sandbox ended removes that sandbox's state
+// only: by the time it gets to it, the name may be another's.
+func TestForegroundLauncherKeepsANewerSandboxsState(t *testing.T) {
+	c := newCaller(t)
+	marker := "1." + strconv.Itoa(os.Getpid()) + "4"
+	old := c.command(context.Background(), "run", "--name", "fr", "--", "sleep", marker)
+	if err := old.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { old.Process.Kill(); old.Wait() })
+	waitFor(t, "the first sandbox to run", 5*time.Second, func() bool { return c.ps()["fr"].Status == "running" })
+	// Held up until its sandbox has ended and another took the name.
+	old.Process.Signal(syscall.SIGSTOP)
+	waitFor(t, "the first app to end", 10*time.Second, func() bool { return c.ps()["fr"].Status != "running" })
+	c.detach("fr", "sleep", "1000")
+	newer := c.ps()["fr"]
+	old.Process.Signal(syscall.SIGCONT)
+	if err := old.Wait(); err != nil {
+		t.Errorf("the first hutch: %v", err)
+	}
+	if now, ok := c.ps()["fr"]; !ok || now.Status != "running" || now.InitPID != newer.InitPID {
+		t.Errorf("after the first hutch ended, ps says %+v, want the second sandbox (init %d) running", now, newer.InitPID)
+	}
+	if r := c.hutch("exec", "fr", "true"); r.code != 0 {
+		t.Errorf("exec into the second sandbox: %s", r)
+	}
 }
