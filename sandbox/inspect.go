@@ -208,13 +208,27 @@ func describeMountinfo(line string) string {
 
 // Stop ends the sandbox: SIGTERM through the init to the app, then, after
 // the timeout, SIGKILL to the init and with it every process of its pid
-// namespace (and to each process found, where the pid namespace is the
-// host's). The state is removed.
+// namespace. Every process left in the sandbox's user namespace is then
+// killed as well: where the pid namespace is the host's, the init's end
+// takes nothing else with it. The state is removed.
 func (r *Record) Stop(timeout time.Duration) error {
 	if r.Status == "starting" {
 		return fmt.Errorf("sandbox %s is still starting (hutch pid %d); stop it once it runs", r.Name, r.LauncherPID)
 	}
 	if r.alive() {
+		// Held open, the namespace keeps its inode, which no namespace
+		// made meanwhile can then share: the sweep takes only the
+		// sandbox's own processes, even once the init is gone.
+		userNS, err := os.Open("/proc/" + strconv.Itoa(r.InitPID) + "/ns/user")
+		if err != nil && r.alive() {
+			return fmt.Errorf("stop %s: %w", r.Name, err)
+		}
+		if err == nil {
+			defer userNS.Close()
+		}
+		if !r.alive() {
+			userNS = nil // it could be another process's
+		}
 		if err := r.Signal(unix.SIGTERM); err != nil && r.alive() {
 			return err
 		}
@@ -223,11 +237,7 @@ func (r *Record) Stop(timeout time.Duration) error {
 			time.Sleep(20 * time.Millisecond)
 		}
 		if r.alive() {
-			procs, _ := r.Processes()
 			r.Signal(unix.SIGKILL)
-			for _, p := range procs {
-				unix.Kill(p.PID, unix.SIGKILL)
-			}
 			for i := 0; r.alive() && i < 250; i++ {
 				time.Sleep(20 * time.Millisecond)
 			}
@@ -235,9 +245,72 @@ func (r *Record) Stop(timeout time.Duration) error {
 				return fmt.Errorf("sandbox %s did not end after SIGKILL", r.Name)
 			}
 		}
+		if userNS != nil {
+			if err := sweepNamespace(userNS); err != nil {
+				return fmt.Errorf("stop %s: %w", r.Name, err)
+			}
+		}
 	}
 	if err := r.Remove(); err != nil {
 		return fmt.Errorf("remove the state of %s: %w", r.Name, err)
 	}
 	return nil
+}
+
+// sweepNamespace kills every process of the user namespace ns, again
+// until none is left, since a process may fork while the others die.
+func sweepNamespace(ns *os.File) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(ns.Fd()), &st); err != nil {
+		return fmt.Errorf("user namespace: %w", err)
+	}
+	for i := 0; i < 250; i++ {
+		pids := processesIn("user", st.Dev, st.Ino)
+		if len(pids) == 0 {
+			return nil
+		}
+		for _, pid := range pids {
+			killIfIn(pid, "user", st.Dev, st.Ino)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("processes of the sandbox survive SIGKILL")
+}
+
+// processesIn lists the host processes in the namespace of kind link
+// with the given device and inode. Zombies are left out: they are dead
+// already, and their parent reaps them.
+func processesIn(link string, dev, ino uint64) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || !inNamespace(pid, link, dev, ino) {
+			continue
+		}
+		if _, zombie, err := processStart(pid); err == nil && !zombie {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func inNamespace(pid int, link string, dev, ino uint64) bool {
+	var st unix.Stat_t
+	err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/ns/"+link, &st)
+	return err == nil && st.Dev == dev && st.Ino == ino
+}
+
+// killIfIn sends SIGKILL to pid if it is in the namespace. The pidfd is
+// opened before the check: if the pid then names another process, the
+// one the pidfd holds has ended and the signal goes nowhere.
+func killIfIn(pid int, link string, dev, ino uint64) {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(pidfd)
+	if inNamespace(pid, link, dev, ino) {
+		unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+	}
 }

@@ -219,3 +219,28 @@ func TestForegroundLauncherKeepsANewerSandboxsState(t *testing.T) {
 		t.Errorf("exec into the second sandbox: %s", r)
 	}
 }
+
+// stop ends every process of the sandbox, also where its pid namespace is
+// the host's and the init's end takes nothing with it.
+func TestStopWithSharedPIDNamespace(t *testing.T) {
+	c := newCaller(t)
+	marker := "1000." + strconv.Itoa(os.Getpid()) + "5"
+	c.detachWith("sp", []string{"--share-pid"}, "sh", "-c", "sleep "+marker+"1 & exec sleep "+marker+"2")
+	exec := c.command(context.Background(), "exec", "sp", "sleep", marker+"3")
+	if err := exec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { exec.Process.Kill(); exec.Wait() })
+	waitFor(t, "the sandbox's three sleeps", 5*time.Second, func() bool { return len(processesWith(marker)) == 3 })
+	if r := c.hutch("stop", "sp"); r.code != 0 {
+		t.Fatalf("stop: %s", r)
+	}
+	waitFor(t, "every sandbox process to end", 5*time.Second, func() bool {
+		for _, pid := range processesWith(marker) {
+			if st := processState(pid); st != "" && st != "Z" {
+				return false
+			}
+		}
+		return true
+	})
+}
