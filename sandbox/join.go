@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,6 +40,9 @@ type joinedConfig struct {
 	Protected []string `json:"protected"`
 	Detach    bool     `json:"detach"`
 	StatusFD  int      `json:"status_fd"` // -1 for none
+	// StateRoot is the host side's: inside the joined user namespace
+	// the effective uid may differ from the caller's.
+	StateRoot string `json:"state_root"`
 }
 
 // joinTarget finds the running sandbox whose namespaces the spec joins.
@@ -105,7 +109,7 @@ func startJoined(spec *Spec, opts Options, target *Record, kinds []Kind) (*Sandb
 		}
 		files[fd] = uintptr(fd)
 	}
-	cfg := joinedConfig{Spec: spec, Environ: opts.Environ, Cwd: opts.Cwd, Protected: opts.Protected, Detach: opts.Detach, StatusFD: -1}
+	cfg := joinedConfig{Spec: spec, Environ: opts.Environ, Cwd: opts.Cwd, Protected: opts.Protected, Detach: opts.Detach, StatusFD: -1, StateRoot: StateRoot()}
 	if opts.Status != nil {
 		cfg.StatusFD = len(files)
 		files = append(files, opts.Status.Fd())
@@ -165,6 +169,11 @@ func RunJoined(args []string) int {
 		return ExitSetup
 	}
 	f.Close()
+	if !filepath.IsAbs(cfg.StateRoot) {
+		fmt.Fprintln(os.Stderr, "hutch: join: the config names no state directory")
+		return ExitSetup
+	}
+	joinedStateRoot = cfg.StateRoot
 	// The joined kinds are this process's own now: the new sandbox keeps
 	// them by not creating them, as for any kind that is not new.
 	opts := Options{Environ: cfg.Environ, Cwd: cfg.Cwd, Protected: cfg.Protected, Detach: cfg.Detach, joined: true}

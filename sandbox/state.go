@@ -125,8 +125,17 @@ func ValidName(name string) error {
 	return nil
 }
 
+// joinedStateRoot is the state root the host side chose, set in the
+// launcher re-executed inside another sandbox's user namespace (see
+// join.go): there the effective uid is the inside one, which need not be
+// the caller's, and /tmp/hutch-UID would name another directory.
+var joinedStateRoot string
+
 // StateRoot is the directory of the caller's named sandboxes.
 func StateRoot() string {
+	if joinedStateRoot != "" {
+		return joinedStateRoot
+	}
 	if d := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(d) {
 		return filepath.Join(d, "hutch")
 	}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -243,4 +245,53 @@ func TestStopWithSharedPIDNamespace(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// Without XDG_RUNTIME_DIR the state lives in $TMPDIR/hutch-UID, UID the
+// caller's, also for a sandbox that joins another whose user namespace
+// maps the caller to another uid.
+func TestJoinedStateWithoutRuntimeDir(t *testing.T) {
+	c := newCaller(t)
+	tmp := filepath.Join(c.base, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c.own(tmp)
+	noRuntimeDir := func(cmd *exec.Cmd) {
+		var env []string
+		for _, kv := range cmd.Env {
+			if !strings.HasPrefix(kv, "XDG_RUNTIME_DIR=") {
+				env = append(env, kv)
+			}
+		}
+		cmd.Env = append(env, "TMPDIR="+tmp)
+	}
+	hutch := func(args ...string) result { return c.hutchWith(noRuntimeDir, args...) }
+	t.Cleanup(func() { hutch("stop", "--timeout", "0", "jsrv", "jcli") })
+	for _, args := range [][]string{
+		{"run", "--name", "jsrv", "-d", "--uid", "0", "--gid", "0", "--", "sleep", "1000"},
+		{"run", "--name", "jcli", "-d", "--share-net-with", "jsrv", "--", "sleep", "1000"},
+	} {
+		if r := hutch(args...); r.code != 0 {
+			t.Fatalf("hutch %v: %s", args, r)
+		}
+	}
+	uid := os.Geteuid()
+	if runAs != nil {
+		uid = int(runAs.Uid)
+	}
+	entries, _ := os.ReadDir(tmp)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := "hutch-" + strconv.Itoa(uid); len(names) != 1 || names[0] != want {
+		t.Errorf("state directories in $TMPDIR: %v, want only %s", names, want)
+	}
+	if r := hutch("ps"); !strings.Contains(r.stdout, "jcli") {
+		t.Errorf("ps does not list the joined sandbox: %s", r)
+	}
+	if r := hutch("stop", "jcli", "jsrv"); r.code != 0 {
+		t.Errorf("stop: %s", r)
+	}
 }
