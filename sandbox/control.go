@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"os"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -259,10 +260,12 @@ func orNotDir(err error) error {
 }
 
 // lookPathIn resolves a command like lookPath, with relative paths taken
-// from dir.
+// from dir; errors name the command as given.
 func lookPathIn(cmd string, env []string, dir string) (string, error) {
 	if len(cmd) > 0 && cmd[0] != '/' && containsSlash(cmd) {
-		cmd = dir + "/" + cmd
+		// Not cleaned: "sub/../x" needs sub, as for execve.
+		p := strings.TrimSuffix(dir, "/") + "/" + cmd
+		return p, checkExecutable(cmd, p)
 	}
 	return lookPath(cmd, env)
 }
