@@ -3,6 +3,7 @@ package tests
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -293,5 +294,36 @@ func TestJoinedStateWithoutRuntimeDir(t *testing.T) {
 	}
 	if r := hutch("stop", "jcli", "jsrv"); r.code != 0 {
 		t.Errorf("stop: %s", r)
+	}
+}
+
+// Options may follow the sandbox's name; extra words are an error.
+func TestNamedCommandsOptionsAfterTheName(t *testing.T) {
+	c := newCaller(t)
+	c.detach("ij", "sleep", "1000")
+	r := c.hutch("ps", "ij", "--json")
+	var procs []struct {
+		Command string `json:"command"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &procs) != nil || len(procs) == 0 {
+		t.Errorf("ps ij --json: %s", r)
+	}
+	r = c.hutch("inspect", "ij", "--json")
+	var in struct {
+		Name string `json:"name"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &in) != nil || in.Name != "ij" {
+		t.Errorf("inspect ij --json: %s", r)
+	}
+	for _, args := range [][]string{
+		{"ps", "ij", "extra"},
+		{"ps", "ij", "--json", "extra"},
+		{"inspect", "ij", "extra"},
+		{"inspect"},
+		{"logs", "ij", "extra"},
+	} {
+		if r := c.hutch(args...); r.code != 125 || !strings.HasPrefix(r.stderr, "hutch: "+args[0]+": ") || r.stdout != "" {
+			t.Errorf("hutch %v: %s", args, r)
+		}
 	}
 }
