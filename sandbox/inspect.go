@@ -144,7 +144,8 @@ type Inspection struct {
 
 // Inspect gathers a running sandbox's namespaces, maps, mounts and processes.
 func (r *Record) Inspect() (*Inspection, error) {
-	in := &Inspection{Record: r}
+	// Empty rather than null in JSON when the sandbox has ended.
+	in := &Inspection{Record: r, Mounts: []string{}, Processes: []SandboxProcess{}}
 	host, err := HostNamespaces()
 	if err != nil {
 		return nil, err
@@ -173,7 +174,9 @@ func (r *Record) Inspect() (*Inspection, error) {
 			in.Mounts = append(in.Mounts, describeMountinfo(l))
 		}
 	}
-	in.Processes, _ = r.Processes()
+	if procs, err := r.Processes(); err == nil && procs != nil {
+		in.Processes = procs
+	}
 	return in, nil
 }
 

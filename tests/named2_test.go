@@ -327,3 +327,20 @@ func TestNamedCommandsOptionsAfterTheName(t *testing.T) {
 		}
 	}
 }
+
+// inspect --json of an ended sandbox gives empty lists, not null.
+func TestInspectExitedSandboxJSON(t *testing.T) {
+	c := newCaller(t)
+	c.detach("gone", "sh", "-c", "exit 2")
+	waitFor(t, "the app to exit", 5*time.Second, func() bool { return c.ps()["gone"].Status == "exited (2)" })
+	r := c.hutch("inspect", "--json", "gone")
+	var in map[string]json.RawMessage
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &in) != nil {
+		t.Fatalf("inspect --json gone: %s", r)
+	}
+	for _, key := range []string{"mounts", "processes"} {
+		if got := string(in[key]); got != "[]" {
+			t.Errorf("%s: %s, want []", key, got)
+		}
+	}
+}
