@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -185,11 +186,37 @@ func dialControl(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+	err = withSocketPath(path, func(p string) error { return unix.Connect(fd, &unix.SockaddrUnix{Name: p}) })
+	if err != nil {
 		unix.Close(fd)
 		return nil, err
 	}
 	return os.NewFile(uintptr(fd), path), nil
+}
+
+// maxSocketPath is the longest path a unix socket address holds, its
+// terminating NUL aside.
+const maxSocketPath = len(unix.RawSockaddrUnix{}.Path) - 1
+
+// withSocketPath calls fn with a path to the socket path that fits in a
+// socket address: the path itself, or, when it is too long (a 64-byte
+// name under a deep $XDG_RUNTIME_DIR), the same file reached through a
+// descriptor of its directory, /proc/self/fd/N/NAME.
+func withSocketPath(path string, fn func(string) error) error {
+	if len(path) <= maxSocketPath {
+		return fn(path)
+	}
+	dir, name := filepath.Split(path)
+	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("socket directory: %w", err)
+	}
+	defer unix.Close(dfd)
+	short := "/proc/self/fd/" + strconv.Itoa(dfd) + "/" + name
+	if len(short) > maxSocketPath {
+		return fmt.Errorf("socket name %s is too long for a unix socket address", name)
+	}
+	return fn(short)
 }
 
 // listenControl creates the named sandbox's control socket.
@@ -199,7 +226,7 @@ func listenControl(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+	if err := withSocketPath(path, func(p string) error { return unix.Bind(fd, &unix.SockaddrUnix{Name: p}) }); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}

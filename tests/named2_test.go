@@ -344,3 +344,28 @@ func TestInspectExitedSandboxJSON(t *testing.T) {
 		}
 	}
 }
+
+// A name of the longest kind under a deep $XDG_RUNTIME_DIR makes a control
+// socket path longer than a socket address holds; the sandbox works all
+// the same.
+func TestLongStatePath(t *testing.T) {
+	c := newCaller(t)
+	deep := c.runtimeDir
+	for i := 0; len(deep) < 120; i++ {
+		deep = filepath.Join(deep, "deeper-and-deeper-"+strconv.Itoa(i))
+		if err := os.Mkdir(deep, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		c.own(deep)
+	}
+	c.runtimeDir = deep
+	name := strings.Repeat("n", 64)
+	c.detach(name, "sleep", "1000")
+	if r := c.hutch("exec", name, "echo", "in"); r.code != 0 || strings.TrimSpace(r.stdout) != "in" {
+		t.Errorf("exec: %s", r)
+	}
+	if r := c.hutch("kill", name, "USR1"); r.code != 0 {
+		t.Errorf("kill: %s", r)
+	}
+	waitFor(t, "the app to die of SIGUSR1", 5*time.Second, func() bool { return c.ps()[name].Status == "exited (138)" })
+}
