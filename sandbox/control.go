@@ -35,8 +35,11 @@ type execRequest struct {
 	Target int `json:"target,omitempty"`
 }
 
-// msgSignaled answers a signal request that was carried out.
-const msgSignaled = "signaled"
+// Replies to exec and signal requests besides msgStarted and msgError.
+const (
+	msgExit     = "exit"     // the process ended; Code is its status
+	msgSignaled = "signaled" // a signal request was carried out
+)
 
 // errServed is what start returns for a request it answered in full,
 // without starting a process: fail then only ends the session.
@@ -200,7 +203,7 @@ func (s *session) fail(err error) {
 
 // finish reports the process's exit status and ends the session.
 func (s *session) finish(code int) {
-	s.ch.send(execReply{Type: "exit", Code: code})
+	s.ch.send(execReply{Type: msgExit, Code: code})
 	s.ch.f.Close()
 }
 

@@ -102,7 +102,7 @@ func Exec(rec *Record, opts ExecOptions) (int, error) {
 	go func() {
 		var r execReply
 		if _, err := ch.recv(&r); err != nil {
-			r = execReply{Type: msgError, Code: ExitSetup, Error: "the sandbox ended before the command did"}
+			r = endedEarly(rec)
 		}
 		exits <- r
 	}()
@@ -172,6 +172,18 @@ func (r *Record) Kill(sig syscall.Signal) error {
 		return errorf("kill %s: unexpected answer %q", r.Name, reply.Type)
 	}
 	return nil
+}
+
+// endedEarly is the outcome of an exec whose sandbox's init ended before
+// it reported the process's exit: stopped, or its app ended. An init of
+// its own pid namespace takes every process of it along with SIGKILL, so
+// that is the process's end; where the pid namespace is not the
+// sandbox's own, the process may live on, and its status is unknown.
+func endedEarly(rec *Record) execReply {
+	if rec.Spec == nil || rec.Spec.NewShares(NSPID) {
+		return execReply{Type: msgExit, Code: exitSignalShift + int(unix.SIGKILL)}
+	}
+	return execReply{Type: msgError, Code: ExitSetup, Error: fmt.Sprintf("sandbox %s ended before the command did, and shares its pid namespace: the command may still run, its status is unknown", rec.Name)}
 }
 
 func orFile(f, std *os.File) *os.File {

@@ -234,7 +234,7 @@ func TestStopWithSharedPIDNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { exec.Process.Kill(); exec.Wait() })
-	waitFor(t, "the sandbox's three sleeps", 5*time.Second, func() bool { return len(processesWith(marker)) == 3 })
+	waitFor(t, "the sandbox's three sleeps", 5*time.Second, func() bool { return len(sleepsWith(marker)) == 3 })
 	if r := c.hutch("stop", "sp"); r.code != 0 {
 		t.Fatalf("stop: %s", r)
 	}
@@ -246,6 +246,17 @@ func TestStopWithSharedPIDNamespace(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// sleepsWith lists the sleep processes whose arguments hold marker.
+func sleepsWith(marker string) []int {
+	var pids []int
+	for _, pid := range processesWith(marker) {
+		if strings.HasPrefix(commandOf(pid), "sleep ") {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // Without XDG_RUNTIME_DIR the state lives in $TMPDIR/hutch-UID, UID the
@@ -368,4 +379,21 @@ func TestLongStatePath(t *testing.T) {
 		t.Errorf("kill: %s", r)
 	}
 	waitFor(t, "the app to die of SIGUSR1", 5*time.Second, func() bool { return c.ps()[name].Status == "exited (138)" })
+}
+
+// An exec'd process that ends with its sandbox, killed by the kernel with
+// the init, reports 128+SIGKILL, as a killed command does.
+func TestExecEndsWithTheSandbox(t *testing.T) {
+	c := newCaller(t)
+	marker := "1000." + strconv.Itoa(os.Getpid()) + "6"
+	c.detach("ew", "sleep", "1000")
+	done := make(chan result, 1)
+	go func() { done <- c.hutch("exec", "ew", "sleep", marker) }()
+	waitFor(t, "the exec'd process", 5*time.Second, func() bool { return len(sleepsWith(marker)) == 1 })
+	if r := c.hutch("stop", "ew"); r.code != 0 {
+		t.Fatalf("stop: %s", r)
+	}
+	if r := <-done; r.code != 137 || r.stderr != "" {
+		t.Errorf("exec in a stopped sandbox: %s, want exit 137 and no message", r)
+	}
 }
