@@ -71,8 +71,29 @@ func runInit(fd int) int {
 	}
 	ch.f.Close()
 	code := in.loop(app, sigs)
+	if !in.spec.NewShares(NSPID) {
+		// The kernel ends the rest of a sandbox with the init of its pid
+		// namespace; in the host's, nothing would.
+		endUserNamespace()
+	}
 	in.recordExit(code)
 	return code
+}
+
+// endUserNamespace kills every other process of the init's user namespace,
+// the whole sandbox when it shares the host's pid namespace, and reaps
+// those that were its children, orphans included: the init is their
+// subreaper.
+func endUserNamespace() {
+	if ns, err := os.Open("/proc/self/ns/user"); err == nil {
+		sweepNamespace(ns, os.Getpid())
+		ns.Close()
+	}
+	for {
+		if _, err := unix.Wait4(-1, nil, 0, nil); err != nil && err != unix.EINTR {
+			return
+		}
+	}
 }
 
 var initName = []byte("hutch-init\x00")

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -260,15 +261,16 @@ func (r *Record) Stop(timeout time.Duration) error {
 	return nil
 }
 
-// sweepNamespace kills every process of the user namespace ns, again
-// until none is left, since a process may fork while the others die.
-func sweepNamespace(ns *os.File) error {
+// sweepNamespace kills every process of the user namespace ns but those
+// listed in spare, again until none is left, since a process may fork
+// while the others die.
+func sweepNamespace(ns *os.File, spare ...int) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(ns.Fd()), &st); err != nil {
 		return fmt.Errorf("user namespace: %w", err)
 	}
 	for i := 0; i < 250; i++ {
-		pids := processesIn("user", st.Dev, st.Ino)
+		pids := slices.DeleteFunc(processesIn("user", st.Dev, st.Ino), func(pid int) bool { return slices.Contains(spare, pid) })
 		if len(pids) == 0 {
 			return nil
 		}

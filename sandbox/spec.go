@@ -336,6 +336,9 @@ var initSyscalls = []string{
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
 	"clone", "execve", "wait4", "waitid", "exit", "exit_group", "setpgid", "setsid", "prctl",
 	"epoll_create1", "epoll_ctl", "epoll_pwait",
+	// Ending a sandbox that shares the host's pid namespace: the
+	// user namespace's processes are found in /proc and killed by pidfd.
+	"getdents64", "pidfd_open", "pidfd_send_signal",
 }
 
 // controlSyscalls are what a named sandbox's init needs on top, to serve

@@ -251,13 +251,21 @@ func TestSignalRelayByStart(t *testing.T) {
 // must kill and reap them first; the check comes straight after hutch
 // returns, before the kernel would have done it.
 func TestAppExitEndsTheSandbox(t *testing.T) {
-	for _, start := range initStarts {
+	starts := append(initStarts, struct {
+		name string
+		env  []string
+	}{"shared pid namespace", nil})
+	for _, start := range starts {
 		t.Run(start.name, func(t *testing.T) {
 			c := newCaller(t)
 			c.extraEnv = start.env
+			var share []string
+			if start.name == "shared pid namespace" {
+				share = []string{"--share-pid", "--"}
+			}
 			marker := "1000." + strconv.Itoa(os.Getpid()) + strconv.Itoa(len(start.name))
-			cmd, _, stdin := c.startHutchWithInput("sh", "-c", "sleep "+marker+" & ( trap '' TERM HUP; sleep "+marker+" & ); "+
-				"sleep "+marker+" </dev/null >/dev/null 2>&1 & echo ready; read -r line; exit 9")
+			cmd, _, stdin := c.startHutchWithInput(append(share, "sh", "-c", "sleep "+marker+" & ( trap '' TERM HUP; sleep "+marker+" & ); "+
+				"sleep "+marker+" </dev/null >/dev/null 2>&1 & echo ready; read -r line; exit 9")...)
 			var pids []int
 			waitFor(t, "the background processes", 5*time.Second, func() bool {
 				pids = processesWith("sleep\x00" + marker)
