@@ -383,12 +383,15 @@ func (in *inside) relay(app int, sig os.Signal) {
 	unix.Kill(app, sig.(unix.Signal))
 }
 
-// recordExit leaves the app's exit status where hutch ps finds it.
+// recordExit leaves the app's exit status where hutch ps finds it, and
+// on a detached sandbox's status descriptor.
 func (in *inside) recordExit(code int) {
-	if in.cfg.ExitFD < 0 {
-		return
+	if in.cfg.ExitFD >= 0 {
+		unix.Write(in.cfg.ExitFD, []byte(strconv.Itoa(code)+"\n"))
 	}
-	unix.Write(in.cfg.ExitFD, []byte(strconv.Itoa(code)+"\n"))
+	if in.cfg.StatusFD >= 0 {
+		unix.Write(in.cfg.StatusFD, []byte(`{"exit_code":`+strconv.Itoa(code)+"}\n"))
+	}
 }
 
 // execError classifies a failed exec by the shell's convention.

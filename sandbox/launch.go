@@ -165,6 +165,7 @@ func newInitConfig(spec *Spec, opts Options, plan idmap.Plan, filter *seccomp.Pr
 		Hidden:    []string{StateRoot()},
 		ControlFD: -1,
 		ExitFD:    -1,
+		StatusFD:  -1,
 		// Named sandboxes record them; the status fd reports them.
 		ReportNamespaces: spec.Name != "" || opts.Status != nil,
 	}
@@ -201,6 +202,9 @@ func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
 				return nil, err
 			}
 			stdio = []*os.File{null, log, log}
+			if opts.Status != nil {
+				extra = append(extra, opts.Status)
+			}
 		}
 	}
 
@@ -251,6 +255,9 @@ func (l *launch) startInit(cfg *initConfig, stdio, extra []*os.File, setsid, die
 	files, fds := initFiles(stdio, spec.Process.KeepFDs, append([]*os.File{childEnd}, extra...))
 	if len(extra) > 0 {
 		cfg.ControlFD, cfg.ExitFD = fds[1], fds[2]
+	}
+	if len(extra) > 2 {
+		cfg.StatusFD = fds[3]
 	}
 	// syscall rather than os: os.StartProcess probes pidfd support with an
 	// extra fork on first use, a cost on every start.

@@ -27,6 +27,9 @@ type initConfig struct {
 	// the sandbox has no name.
 	ControlFD int `json:"control_fd"`
 	ExitFD    int `json:"exit_fd"`
+	// StatusFD is the --json-status-fd of a detached sandbox, where the
+	// init writes the exit code line itself, hutch having left; -1 else.
+	StatusFD int `json:"status_fd"`
 	// ReportNamespaces asks the init for its namespace ids with the start
 	// report: it reads them before it leaves the host's /proc behind, and
 	// the host could not once a short-lived app had ended.

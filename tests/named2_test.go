@@ -397,3 +397,32 @@ func TestExecEndsWithTheSandbox(t *testing.T) {
 		t.Errorf("exec in a stopped sandbox: %s, want exit 137 and no message", r)
 	}
 }
+
+// TestDetachedStatusFD gives a detached sandbox a --json-status-fd: hutch
+// leaves at once, so the init itself must write the exit code line when
+// the app ends, after hutch's start line.
+func TestDetachedStatusFD(t *testing.T) {
+	c := newCaller(t)
+	statusFile := filepath.Join(c.work, "status")
+	f, err := os.Create(statusFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c.own(statusFile)
+	r := c.runWith(func(cmd *exec.Cmd) { cmd.ExtraFiles = []*os.File{f} },
+		"--name", "st", "--detach", "--json-status-fd", "3", "--", "sh", "-c", "sleep 0.2; exit 7")
+	if r.code != 0 {
+		t.Fatalf("run --detach: %s", r)
+	}
+	t.Cleanup(func() { c.hutch("stop", "--timeout", "0", "st") })
+	var lines []string
+	waitFor(t, "the exit code line", 10*time.Second, func() bool {
+		b, _ := os.ReadFile(statusFile)
+		lines = strings.Split(strings.TrimSpace(string(b)), "\n")
+		return len(lines) == 2
+	})
+	if !strings.Contains(lines[0], `"init_pid"`) || lines[1] != `{"exit_code":7}` {
+		t.Errorf("status lines: %q", lines)
+	}
+}
