@@ -39,6 +39,9 @@ type rootBuilder struct {
 	oldRoot int // the host's root, O_PATH
 	newRoot int // the root being built, O_PATH
 	files   int // staged file contents so far
+	// sources maps each bind's target inside to its host source's
+	// attributes, for exposures; filled on first use.
+	sources map[string]unix.Stat_t
 }
 
 func buildRoot(cfg *initConfig) error {
@@ -642,20 +645,7 @@ func (b *rootBuilder) exposures(p string) []string {
 		}
 	}
 	candidates := []string{p}
-	sources := map[string]string{} // target inside: host source
-	for _, m := range b.spec.Mounts {
-		if m.Type == Bind || m.Type == ROBind || m.Type == DevBind {
-			sources[m.Target] = m.Source
-		}
-	}
-	if b.spec.Root != "" {
-		sources["/"] = b.spec.Root
-	}
-	for target, source := range sources {
-		st, err := b.stat(b.oldRoot, source)
-		if err != nil {
-			continue
-		}
+	for target, st := range b.bindSources() {
 		for _, a := range ancestors {
 			if a.dev == st.Dev && a.ino == st.Ino {
 				candidates = append(candidates, path.Join(target, a.rest))
@@ -669,6 +659,29 @@ func (b *rootBuilder) exposures(p string) []string {
 		}
 	}
 	return found
+}
+
+// bindSources maps the target of each bind, and / for a rootfs folder, to
+// the attributes of its host source.
+func (b *rootBuilder) bindSources() map[string]unix.Stat_t {
+	if b.sources != nil {
+		return b.sources
+	}
+	b.sources = map[string]unix.Stat_t{}
+	add := func(target, source string) {
+		if st, err := b.stat(b.oldRoot, source); err == nil {
+			b.sources[target] = st
+		}
+	}
+	for _, m := range b.spec.Mounts {
+		if m.Type == Bind || m.Type == ROBind || m.Type == DevBind {
+			add(m.Target, m.Source)
+		}
+	}
+	if b.spec.Root != "" {
+		add("/", b.spec.Root)
+	}
+	return b.sources
 }
 
 // stat resolves p inside the tree at root and returns its attributes.
