@@ -507,7 +507,9 @@ func (s *Sandbox) Wait() (int, error) {
 	// The init is this process's child: until it is reaped its pid is
 	// its own, and its start time still readable.
 	initStart, _, startErr := processStart(s.InitPID)
+	early.ReapFallenBack()
 	ws, err := s.wait()
+	early.ReapFallenBack()
 	if s.proxy {
 		// The launcher printed its own errors and exits with the app's
 		// code or hutch's.

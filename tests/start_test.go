@@ -3,6 +3,7 @@ package tests
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -438,5 +439,35 @@ func TestCallerFilesReadAsTheCaller(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFallBackLeavesNoZombie starts a sandbox that needs the usual start
+// only its profile shows: the direct child gives way and exits, and
+// hutch, which no longer waits for it on the spot, must still reap it
+// once the sandbox runs.
+func TestFallBackLeavesNoZombie(t *testing.T) {
+	c := newCaller(t)
+	p := c.profile("shares-net.toml", "extends = [\"default\"]\n[namespaces]\nnet = false\n")
+	cmd, _ := c.startHutch("--profile", p, "--", "sh", "-c", "echo ready; sleep 5")
+	childrenFile := fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid)
+	if _, err := os.ReadFile(childrenFile); err != nil {
+		t.Skipf("cannot list hutch's children (%v): needs CONFIG_PROC_CHILDREN", err)
+	}
+	zombies := func() (found []string) {
+		children, _ := os.ReadFile(childrenFile)
+		for _, f := range strings.Fields(string(children)) {
+			if pid, _ := strconv.Atoi(f); processState(pid) == "Z" {
+				found = append(found, f)
+			}
+		}
+		return found
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for len(zombies()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if z := zombies(); len(z) > 0 {
+		t.Errorf("hutch keeps zombie children %v: the direct child that fell back", z)
 	}
 }

@@ -38,6 +38,8 @@ package early
 // In the direct child: its end of the pipe to the monitor, or -1; and
 // the descriptors the command line asked to keep, which stayed open.
 static int direct_fd = -1;
+// The direct child that gave way to the usual start, not yet reaped.
+static pid_t fallen_back;
 static int kept_fds[MAX_KEPT_FDS];
 static int kept_count;
 
@@ -224,9 +226,11 @@ static void monitor(pid_t child, int channel, const sigset_t *relayed, const sig
 		n = read(channel, &what, 1);
 	while (n < 0 && errno == EINTR);
 	if (n == 1 && what == REPORT_FALL_BACK) {
+		// Not waited for here: the kernel's teardown of a Go process and
+		// its namespaces takes a millisecond or two, which the usual start
+		// need not wait out. It reaps the child later (ReapFallenBack).
 		close(channel);
-		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-			;
+		fallen_back = child;
 		sigprocmask(SIG_SETMASK, old_mask, NULL);
 		return;
 	}
@@ -361,6 +365,7 @@ __attribute__((constructor)) static void hutch_direct_start(int argc, char **arg
 }
 
 static int direct_channel(void) { return direct_fd; }
+static pid_t fallen_back_child(void) { return fallen_back; }
 static int file_override_on(void) { return set_file_override(1); }
 static int kept_fd_count(void) { return kept_count; }
 static int kept_fd(int i) { return kept_fds[i]; }
@@ -401,6 +406,17 @@ func RestoreFileOverride() error {
 		return fmt.Errorf("restore capabilities: %w", err)
 	}
 	return nil
+}
+
+// ReapFallenBack reaps the direct child that gave way to the usual start,
+// if it has ended; it is harmless to call more than once. The child ends
+// at once after its report, so by the time the usual start's init runs
+// it is gone; one still there at hutch's exit is reaped by whoever
+// inherits it.
+func ReapFallenBack() {
+	if pid := int(C.fallen_back_child()); pid > 0 {
+		unix.Wait4(pid, nil, unix.WNOHANG, nil)
+	}
 }
 
 // FallBack ends a direct child that cannot serve the spec: the monitor
