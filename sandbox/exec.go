@@ -62,7 +62,7 @@ func Exec(rec *Record, opts ExecOptions) (int, error) {
 	}
 	// Signals are caught before the process exists so none is lost.
 	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, unix.SIGTSTP, unix.SIGCONT)
 	defer signal.Stop(sigs)
 
 	if err := ch.send(req, fds...); err != nil {
@@ -115,6 +115,16 @@ func Exec(rec *Record, opts ExecOptions) (int, error) {
 						unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
 					}
 				}
+				continue
+			}
+			if sig == unix.SIGTSTP {
+				// Job control (Ctrl-Z without -t): the process leads a
+				// session of its own inside, an orphaned process group,
+				// where the kernel discards SIGTSTP, so it gets SIGSTOP;
+				// then this client stops, as the shell expects of its job.
+				// The shell's SIGCONT is relayed like any other signal.
+				ch.send(execSignal{Signal: int(unix.SIGSTOP)})
+				unix.Kill(os.Getpid(), unix.SIGSTOP)
 				continue
 			}
 			ch.send(execSignal{Signal: int(sig.(syscall.Signal))})

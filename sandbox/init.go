@@ -339,7 +339,7 @@ func (in *inside) loop(app int, sigs chan os.Signal) int {
 				unix.Kill(-ev.s.pid, unix.SIGKILL)
 				continue
 			}
-			unix.Kill(ev.s.pid, ev.signal)
+			unix.Kill(jobTarget(ev.s.pid, ev.signal), ev.signal)
 		}
 	}
 }
@@ -377,10 +377,25 @@ func (in *inside) reapUntil(app int, sigs chan os.Signal) int {
 // init only ever gets them from the terminal. Unlike hutch, the init
 // does not stop itself on SIGTSTP: nothing waits on it to.
 func (in *inside) relay(app int, sig os.Signal) {
-	if !in.spec.Process.NewSession && slices.Contains(terminalSignals, sig) {
+	if !in.spec.Process.NewSession {
+		if !slices.Contains(terminalSignals, sig) {
+			unix.Kill(app, sig.(unix.Signal))
+		}
 		return
 	}
-	unix.Kill(app, sig.(unix.Signal))
+	unix.Kill(jobTarget(app, sig), sig.(unix.Signal))
+}
+
+// jobTarget is where a relayed signal goes: the process pid, or for the
+// job-control signals its whole process group, as a terminal stops and
+// continues a job, children included. pid leads a group of its own: an
+// app with a session of its own, an exec'd process.
+func jobTarget(pid int, sig os.Signal) int {
+	switch sig {
+	case unix.SIGTSTP, unix.SIGSTOP, unix.SIGCONT:
+		return -pid
+	}
+	return pid
 }
 
 // recordExit leaves the app's exit status where hutch ps finds it, and

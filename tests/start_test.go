@@ -352,7 +352,8 @@ func TestCtrlZStopsTheApp(t *testing.T) {
 			c := newCaller(t)
 			c.extraEnv = start.env
 			marker := "ctrl-z-" + strconv.Itoa(os.Getpid()) + "-" + start.name
-			cmd, _ := c.startHutch("sh", "-c", ": "+marker+"; echo ready; while :; do sleep 0.05; done")
+			child := "1000." + strconv.Itoa(os.Getpid()) + strconv.Itoa(len(start.name))
+			cmd, _ := c.startHutch("sh", "-c", ": "+marker+"; echo ready; sleep "+child+" & while :; do sleep 0.05; done")
 			// The app is the shell whose parent is not a shell of the same
 			// script: a child forked for sleep shows the script until it
 			// executes sleep.
@@ -366,11 +367,30 @@ func TestCtrlZStopsTheApp(t *testing.T) {
 				}
 				return app != 0
 			})
+			var sleeper int
+			waitFor(t, "the app's child", 5*time.Second, func() bool {
+				pids := processesWith("sleep\x00" + child)
+				if len(pids) == 1 {
+					sleeper = pids[0]
+				}
+				return sleeper != 0
+			})
+			// The whole job stops and goes on, as a terminal's would: the
+			// app's children too.
 			stopped := func(pid int) bool { return processState(pid) == "T" }
 			cmd.Process.Signal(syscall.SIGTSTP)
-			waitFor(t, "the app and hutch to stop", 5*time.Second, func() bool { return stopped(app) && stopped(cmd.Process.Pid) })
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("states: app %s, child %s, hutch %s", processState(app), processState(sleeper), processState(cmd.Process.Pid))
+				}
+			})
+			waitFor(t, "the app, its child and hutch to stop", 5*time.Second, func() bool {
+				return stopped(app) && stopped(sleeper) && stopped(cmd.Process.Pid)
+			})
 			cmd.Process.Signal(syscall.SIGCONT)
-			waitFor(t, "the app and hutch to go on", 5*time.Second, func() bool { return !stopped(app) && !stopped(cmd.Process.Pid) })
+			waitFor(t, "the app, its child and hutch to go on", 5*time.Second, func() bool {
+				return !stopped(app) && !stopped(sleeper) && !stopped(cmd.Process.Pid)
+			})
 			cmd.Process.Signal(syscall.SIGTERM)
 			cmd.Wait()
 			if code := cmd.ProcessState.ExitCode(); code != 143 {
