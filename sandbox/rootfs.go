@@ -39,6 +39,9 @@ type rootBuilder struct {
 	oldRoot int // the host's root, O_PATH
 	newRoot int // the root being built, O_PATH
 	files   int // staged file contents so far
+	// devs are the minimal /dev mounts made, made read-only once every
+	// mount is in place.
+	devs []string
 	// sources maps each bind's target inside to its host source's
 	// attributes, for exposures; filled on first use.
 	sources map[string]unix.Stat_t
@@ -82,6 +85,18 @@ func buildRoot(cfg *initConfig) error {
 	}
 	if err := b.hideAndProtect(); err != nil {
 		return err
+	}
+	// Sealed only now, so that later mounts (the GPU's /dev/dri) could
+	// make their mount points in /dev.
+	for _, dev := range b.devs {
+		fd, err := b.open(dev)
+		if err == nil {
+			err = b.setattr(fd, unix.MOUNT_ATTR_RDONLY, false)
+			unix.Close(fd)
+		}
+		if err != nil {
+			return errorf("make %s read-only: %w", dev, err)
+		}
 	}
 	if spec.Root == "" {
 		// Nothing may create files in the sandbox's / itself.
@@ -483,9 +498,10 @@ var devLinks = [][2]string{
 	{"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
 }
 
-// dev builds a minimal /dev: a read-only tmpfs holding binds of the safe
-// host device nodes, a private devpts instance, a /dev/shm tmpfs and the
-// usual links. The sandbox cannot create device nodes of its own.
+// dev builds a minimal /dev: a tmpfs holding binds of the safe host device
+// nodes, a private devpts instance, a /dev/shm tmpfs and the usual links,
+// made read-only once the root is built. The sandbox cannot create device
+// nodes of its own.
 func (b *rootBuilder) dev(target string) error {
 	if err := b.mountFS("tmpfs", map[string]string{"mode": "0755"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC, target); err != nil {
 		return err
@@ -517,12 +533,8 @@ func (b *rootBuilder) dev(target string) error {
 			return err
 		}
 	}
-	fd, err := b.open(target)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	return b.setattr(fd, unix.MOUNT_ATTR_RDONLY, false)
+	b.devs = append(b.devs, target)
+	return nil
 }
 
 func (b *rootBuilder) dir(m Mount) error {

@@ -136,6 +136,23 @@ func TestDevRejectsNewFiles(t *testing.T) {
 	}
 }
 
+// TestDevTakesLaterBinds dev-binds a directory at /dev/dri, as the gpu
+// profile fragment binds the GPU's render nodes: its mount point must be
+// made in /dev, which stays read-only for the app.
+func TestDevTakesLaterBinds(t *testing.T) {
+	c := newCaller(t)
+	dri := filepath.Join(c.work, "dri")
+	if err := os.Mkdir(dri, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.own(dri)
+	c.writeFile(filepath.Join(dri, "renderD128"), "", 0o644)
+	r := c.run("--dev-bind", dri, "/dev/dri", "--", "sh", "-c", "ls /dev/dri; touch /dev/new")
+	if strings.TrimSpace(r.stdout) != "renderD128" || !strings.Contains(r.stderr, "Read-only file system") {
+		t.Errorf("a dev-bind at /dev/dri, then creating /dev/new: %s", r)
+	}
+}
+
 func TestReadOnlyBindCoversSubmounts(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root on the host to make a submount under the bound directory")
