@@ -348,7 +348,7 @@ func builtinDecoded(source string) (uint64, func() map[string]any) {
 			}
 		}
 	case "builtin:x11.toml":
-		return 0x6ecd95f214b8d685, func() map[string]any {
+		return 0x9be4c443d3bf2e8e, func() map[string]any {
 			return map[string]any{
 				"description": "Fragment: let a GUI app talk to the X server through its socket",
 				"env": map[string]any{
@@ -365,6 +365,12 @@ func builtinDecoded(source string) (uint64, func() map[string]any) {
 						"optional": true,
 						"source":   "${HOME}/.Xauthority",
 						"target":   "${HOME}/.Xauthority",
+						"type":     "ro-bind",
+					},
+					map[string]any{
+						"optional": true,
+						"source":   "${XAUTHORITY}",
+						"target":   "${XAUTHORITY}",
 						"type":     "ro-bind",
 					},
 				},

@@ -157,7 +157,7 @@ func TestParseErrors(t *testing.T) {
 
 		// Variables.
 		{"unknown variable", "[process]\ncwd = \"${WORKDIR}\"\n",
-			"2:7: process.cwd: unknown variable ${WORKDIR} (known: HOME, UID, GID, USER, PWD, XDG_RUNTIME_DIR, XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME, DISPLAY, WAYLAND_DISPLAY)"},
+			"2:7: process.cwd: unknown variable ${WORKDIR} (known: HOME, UID, GID, USER, PWD, XDG_RUNTIME_DIR, XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME, DISPLAY, WAYLAND_DISPLAY, XAUTHORITY)"},
 		{"variable without braces", "hostname = \"$USER\"\n",
 			`1:12: hostname: a "$" must start ${NAME} or be doubled as $$`},
 		{"unset variable outside a mount", "[process]\ncwd = \"${XDG_RUNTIME_DIR}/app\"\n",
@@ -167,7 +167,7 @@ func TestParseErrors(t *testing.T) {
 			"3:10: mount[1].source: ${XDG_RUNTIME_DIR} is not set (set it, or mark the mount optional)"},
 		{"unknown variable in an optional mount",
 			"[[mount]]\ntype = \"ro-bind\"\nsource = \"${XDG_RUNTIME_DIRR}/bus\"\ntarget = \"/run/bus\"\noptional = true\n",
-			"3:10: mount[1].source: unknown variable ${XDG_RUNTIME_DIRR} (known: HOME, UID, GID, USER, PWD, XDG_RUNTIME_DIR, XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME, DISPLAY, WAYLAND_DISPLAY)"},
+			"3:10: mount[1].source: unknown variable ${XDG_RUNTIME_DIRR} (known: HOME, UID, GID, USER, PWD, XDG_RUNTIME_DIR, XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME, DISPLAY, WAYLAND_DISPLAY, XAUTHORITY)"},
 		{"unknown key in a dropped optional mount",
 			"[[mount]]\ntype = \"ro-bind\"\nsource = \"${XDG_RUNTIME_DIR}/bus\"\ntarget = \"/run/bus\"\noptional = true\nmod = \"0755\"\n",
 			`6:1: mount[1].mod: unknown key (did you mean "mode"?)`},

@@ -21,6 +21,7 @@ type Vars map[string]string
 var VarNames = []string{
 	"HOME", "UID", "GID", "USER", "PWD", "XDG_RUNTIME_DIR",
 	"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "DISPLAY", "WAYLAND_DISPLAY",
+	"XAUTHORITY",
 }
 
 // xdgDefaults are the XDG base directories' defaults under HOME. There is
@@ -70,6 +71,9 @@ func VarsFromEnv() (Vars, error) {
 	}
 	// The XDG spec says relative values are invalid and must be ignored.
 	v["XDG_RUNTIME_DIR"] = cleanAbs(v["XDG_RUNTIME_DIR"])
+	// Where the X server's cookie is when not in ~/.Xauthority: gdm, sddm
+	// and Xwayland keep it under /run/user or /tmp.
+	v["XAUTHORITY"] = cleanAbs(os.Getenv("XAUTHORITY"))
 	for k, rel := range xdgDefaults {
 		d := cleanAbs(os.Getenv(k))
 		if d == "" && home != "" {

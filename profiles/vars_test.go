@@ -45,12 +45,12 @@ func TestExpand(t *testing.T) {
 		{"$$${UID}", "$1000", ""},
 		{"${UID}:${GID}", "1000:1000", ""},
 		{"", "", ""},
-		{"${FOO}", "", "unknown variable ${FOO} (known: HOME, UID, GID, USER, PWD, XDG_RUNTIME_DIR, XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME, DISPLAY, WAYLAND_DISPLAY)"},
-		{"${home}", "", "unknown variable ${home} (known: HOME, UID, GID, USER, PWD, XDG_RUNTIME_DIR, XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME, DISPLAY, WAYLAND_DISPLAY)"},
+		{"${FOO}", "", "unknown variable ${FOO} (known: HOME, UID, GID, USER, PWD, XDG_RUNTIME_DIR, XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME, DISPLAY, WAYLAND_DISPLAY, XAUTHORITY)"},
+		{"${home}", "", "unknown variable ${home} (known: HOME, UID, GID, USER, PWD, XDG_RUNTIME_DIR, XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME, DISPLAY, WAYLAND_DISPLAY, XAUTHORITY)"},
 		{"$HOME", "", `a "$" must start ${NAME} or be doubled as $$`},
 		{"cost: 5$", "", `a "$" must start ${NAME} or be doubled as $$`},
 		{"${HOME", "", "unterminated ${ (want ${NAME})"},
-		{"${NOPE}${DISPLAY}", "", "unknown variable ${NOPE} (known: HOME, UID, GID, USER, PWD, XDG_RUNTIME_DIR, XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME, DISPLAY, WAYLAND_DISPLAY)"},
+		{"${NOPE}${DISPLAY}", "", "unknown variable ${NOPE} (known: HOME, UID, GID, USER, PWD, XDG_RUNTIME_DIR, XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_CACHE_HOME, DISPLAY, WAYLAND_DISPLAY, XAUTHORITY)"},
 	}
 	for _, tt := range tests {
 		got, err := fullVars().expand(tt.in)
@@ -96,6 +96,7 @@ func TestVarsFromEnv(t *testing.T) {
 	t.Setenv("XDG_RUNTIME_DIR", "")
 	t.Setenv("DISPLAY", ":1")
 	t.Setenv("WAYLAND_DISPLAY", "")
+	t.Setenv("XAUTHORITY", "/run/user/1000/.mutter-Xwaylandauth.AB12CD")
 	dir := t.TempDir()
 	t.Chdir(dir)
 	v, err := VarsFromEnv()
@@ -112,6 +113,7 @@ func TestVarsFromEnv(t *testing.T) {
 		"XDG_RUNTIME_DIR": "", // no default: none can be made up
 		"DISPLAY":         ":1",
 		"WAYLAND_DISPLAY": "",
+		"XAUTHORITY":      "/run/user/1000/.mutter-Xwaylandauth.AB12CD",
 	}
 	for k, w := range want {
 		if v[k] != w {
