@@ -282,7 +282,7 @@ func builtinDecoded(source string) (uint64, func() map[string]any) {
 			}
 		}
 	case "builtin:test.toml":
-		return 0xca90eb82f424a350, func() map[string]any {
+		return 0xb6ff4ab26205d551, func() map[string]any {
 			return map[string]any{
 				"description": "Run a test suite on the current directory: read-write, no network, bounded",
 				"extends":     []any{"default"},

@@ -84,8 +84,16 @@ func setRlimits(limits []Rlimit) error {
 		if !ok {
 			return errorf("unknown resource limit %q", l.Resource)
 		}
-		if err := unix.Setrlimit(res, &unix.Rlimit{Cur: l.Soft, Max: l.Hard}); err != nil {
-			return errorf("limit %s to %d/%d: %w", l.Resource, l.Soft, l.Hard, err)
+		// A limit only ever tightens what the caller has: where the
+		// caller's own hard limit is lower already, it stays. (Raising it
+		// would need CAP_SYS_RESOURCE outside, and fail.)
+		var cur unix.Rlimit
+		if err := unix.Getrlimit(res, &cur); err != nil {
+			return errorf("read limit %s: %w", l.Resource, err)
+		}
+		want := unix.Rlimit{Cur: min(l.Soft, l.Hard, cur.Max), Max: min(l.Hard, cur.Max)}
+		if err := unix.Setrlimit(res, &want); err != nil {
+			return errorf("limit %s to %d/%d: %w", l.Resource, want.Cur, want.Max, err)
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -391,4 +392,24 @@ func TestPlantedFilterCacheIsIgnored(t *testing.T) {
 		}
 		checkErrnos(t, "with a planted cache file", fields(c.mustRun(probe("errno", "keyctl", "getpid")...).stdout), denied)
 	})
+}
+
+// TestLimitsOnlyTighten runs the test profile (nofile 4096) for a caller
+// whose own hard limit is 1024 already: the lower limit stays, and the
+// start does not fail trying to raise it.
+func TestLimitsOnlyTighten(t *testing.T) {
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("prlimit (util-linux) is needed to start hutch with a lower limit")
+	}
+	c := newCaller(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, prlimit, "--nofile=1024:1024", hutchBin, "run", "-p", "test", "--", "sh", "-c", "ulimit -Sn; ulimit -Hn")
+	cmd.Dir, cmd.Env = c.work, c.environ()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: runAs}
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.Fields(string(out))[0] != "1024" || !strings.HasSuffix(strings.TrimSpace(string(out)), "1024") {
+		t.Errorf("test profile under a hard nofile limit of 1024: %v\n%s", err, out)
+	}
 }
