@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"slices"
@@ -82,6 +83,9 @@ func buildRoot(cfg *initConfig) error {
 		if err := b.apply(m); err != nil {
 			return errorf("mount %d (%s %s): %w", i+1, m.Type, m.Target, err)
 		}
+	}
+	if err := b.nameHost(); err != nil {
+		return err
 	}
 	if err := b.hideAndProtect(); err != nil {
 		return err
@@ -607,6 +611,60 @@ func (b *rootBuilder) file(m Mount) error {
 		return err
 	}
 	return b.attach(tree, m.Target, false)
+}
+
+// nameHost makes the host's /etc/hostname and /etc/hosts, where a bind
+// shows them, tell the sandbox's hostname instead: the host's name would
+// tell the app where it runs, and test suites resolve their own hostname
+// (gethostbyname(gethostname())) and fail when it does not resolve. With
+// a network of its own the sandbox gets a hosts file of loopback names
+// only, as containers do; sharing the host's, it keeps the host's entries
+// and gains its own name.
+func (b *rootBuilder) nameHost() error {
+	name := b.spec.Hostname
+	if name == "" || !b.spec.NewShares(NSUTS) {
+		return nil
+	}
+	if b.hostFileShows("/etc/hostname") {
+		if err := b.file(Mount{Type: File, Target: "/etc/hostname", Content: name + "\n", Mode: 0o644, ReadOnly: true}); err != nil {
+			return errorf("/etc/hostname: %w", err)
+		}
+	}
+	if !b.hostFileShows("/etc/hosts") {
+		return nil
+	}
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+	if !b.spec.NewShares(NSNet) {
+		fd, err := unix.Openat2(b.oldRoot, "/etc/hosts", &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC, Resolve: resolveInRoot})
+		if err != nil {
+			return errorf("read /etc/hosts: %w", err)
+		}
+		f := os.NewFile(uintptr(fd), "/etc/hosts")
+		host, err := io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return errorf("read /etc/hosts: %w", err)
+		}
+		hosts = string(host)
+		if hosts != "" && !strings.HasSuffix(hosts, "\n") {
+			hosts += "\n"
+		}
+	}
+	hosts += "127.0.1.1\t" + name + "\n"
+	if err := b.file(Mount{Type: File, Target: "/etc/hosts", Content: hosts, Mode: 0o644, ReadOnly: true}); err != nil {
+		return errorf("/etc/hosts: %w", err)
+	}
+	return nil
+}
+
+// hostFileShows reports whether the host's file p is what p is inside.
+func (b *rootBuilder) hostFileShows(p string) bool {
+	inside, err := b.stat(b.newRoot, p)
+	if err != nil {
+		return false
+	}
+	host, err := b.stat(b.oldRoot, p)
+	return err == nil && inside.Dev == host.Dev && inside.Ino == host.Ino
 }
 
 // hideAndProtect covers hutch's own state with an empty read-only tmpfs

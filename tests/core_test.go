@@ -646,3 +646,33 @@ func TestClosedStdio(t *testing.T) {
 		})
 	}
 }
+
+// TestHostnameResolves checks that the sandbox's hostname is the one
+// /etc/hostname and /etc/hosts tell, and that it resolves, as test suites
+// that call gethostbyname(gethostname()) need; with the host's network
+// shared, the host's entries stay.
+func TestHostnameResolves(t *testing.T) {
+	c := newCaller(t)
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		hosts string // a line /etc/hosts must hold
+	}{
+		{"own network", []string{"--hostname", "sbx"}, "127.0.0.1\tlocalhost"},
+		{"host's network", []string{"--hostname", "sbx", "--share-net"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.mustRun(append(tc.args, "--", "sh", "-c", "cat /etc/hostname; getent hosts $(hostname); cat /etc/hosts")...)
+			out := lines(r.stdout)
+			if len(out) < 2 || out[0] != "sbx" || !strings.HasSuffix(out[1], "sbx") || !strings.HasPrefix(out[1], "127.0.1.1") {
+				t.Errorf("hostname and its address inside: %q", out)
+			}
+			if tc.hosts != "" && !slices.Contains(out, tc.hosts) {
+				t.Errorf("/etc/hosts lacks %q: %q", tc.hosts, out)
+			}
+			if host, _ := os.Hostname(); host != "sbx" && tc.hosts != "" && strings.Contains(r.stdout, host) {
+				t.Errorf("the host's name %q shows inside: %q", host, out)
+			}
+		})
+	}
+}
