@@ -586,8 +586,20 @@ func (b *rootBuilder) symlink(linkText, target string) error {
 // file stages the content on the staging tmpfs and binds it at the
 // target, so a file can be placed even inside a read-only bind.
 func (b *rootBuilder) file(m Mount) error {
+	// The contents live on a tmpfs of their own, each under its target's
+	// own name: mountinfo shows a file mount's path in its filesystem, and
+	// "/hostname" mounted on /etc/hostname gives nothing of the staging
+	// away, where "/files/1" of the staging tmpfs did.
+	if b.files == 0 {
+		if err := unix.Mount("tmpfs", "/files", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755"); err != nil {
+			return fmt.Errorf("mount a tmpfs for file contents: %w", err)
+		}
+	}
 	b.files++
-	staged := "/files/" + strconv.Itoa(b.files)
+	staged := "/files/" + path.Base(m.Target)
+	if _, err := os.Lstat(staged); err == nil {
+		staged += "." + strconv.Itoa(b.files)
+	}
 	mode := m.Mode
 	if mode == 0 {
 		mode = 0o644
