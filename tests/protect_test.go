@@ -116,3 +116,25 @@ func TestProfileDirectoryProtected(t *testing.T) {
 		t.Errorf("a default.toml was planted in the user's profile directory")
 	}
 }
+
+// TestBroadCurrentDirectoryRefused runs the untrusted and test profiles,
+// which bind the current directory read-write, from / and from the home
+// directory: that would hand the sandbox the host's /tmp and /proc, or
+// ~/.bashrc, without a word. The same bind asked on the command line is
+// the caller's to make.
+func TestBroadCurrentDirectoryRefused(t *testing.T) {
+	c := newCaller(t)
+	for _, tc := range []struct{ profile, dir, says string }{
+		{"untrusted", "/", "the whole host file system"},
+		{"test", "/", "the whole host file system"},
+		{"untrusted", c.home, "your whole home"},
+	} {
+		r := c.runWith(func(cmd *exec.Cmd) { cmd.Dir = tc.dir }, "-p", tc.profile, "--", "true")
+		if r.code != 125 || !strings.Contains(r.stderr, tc.says) {
+			t.Errorf("-p %s from %s: want 125 and %q\n%s", tc.profile, tc.dir, tc.says, r)
+		}
+	}
+	if r := c.runWith(func(cmd *exec.Cmd) { cmd.Dir = c.home }, "-p", "untrusted", "--bind", c.home, c.home, "--", "true"); r.code != 0 {
+		t.Errorf("the home bound on the command line: %s", r)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -406,6 +407,9 @@ func (f *runFlags) spec(args []string) (*sandbox.Spec, *profiles.Resolved, error
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkBroadBinds(spec.Mounts, f.layer.Mounts, vars["HOME"]); err != nil {
+		return nil, nil, err
+	}
 	if f.clearEnv {
 		spec.Process.Env.Clear = true
 		spec.Process.Env.Keep = nil
@@ -413,6 +417,32 @@ func (f *runFlags) spec(args []string) (*sandbox.Spec, *profiles.Resolved, error
 	spec.Process.KeepFDs = f.keepFDs
 	spec.Name = f.name
 	return spec, resolved, nil
+}
+
+// checkBroadBinds refuses a profile's writable bind of / or of the home
+// directory, which the untrusted and test profiles make of the current
+// directory when hutch runs from there: the app would write the host's
+// /tmp, see every process's /proc, or append to ~/.bashrc, and nothing
+// would say so. The same bind given on the command line is the caller's
+// explicit wish and passes.
+func checkBroadBinds(mounts, fromCLI []sandbox.Mount, home string) error {
+	for _, m := range mounts {
+		if m.Type != sandbox.Bind && m.Type != sandbox.DevBind {
+			continue
+		}
+		if m.Source != "/" && (home == "" || m.Source != home) {
+			continue
+		}
+		if slices.ContainsFunc(fromCLI, func(c sandbox.Mount) bool { return c.Source == m.Source && c.Target == m.Target }) {
+			continue
+		}
+		what := "the whole host file system"
+		if m.Source != "/" {
+			what = "your whole home, ~/.bashrc included"
+		}
+		return fmt.Errorf("run: the profile binds %s read-write at %s, which gives the sandbox %s; run it from a project directory, or bind that on the command line (--bind) if you mean it", m.Source, m.Target, what)
+	}
+	return nil
 }
 
 // protectedPaths are the host files a sandbox must never be able to
