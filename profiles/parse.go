@@ -757,6 +757,11 @@ func (d *decoder) limits(p *Profile, key string, v any) {
 	}
 	for _, k := range keys {
 		ck, kv := childPath(key, k), t[k]
+		if k == "rss" {
+			// Accepting it would promise a bound that does not exist.
+			d.valErr(ck, "Linux has ignored RLIMIT_RSS since 2.6, so it bounds nothing; bound memory with as (address space) or data")
+			continue
+		}
 		var l Limit
 		switch x := kv.(type) {
 		case int64:

@@ -116,6 +116,8 @@ func TestParseErrors(t *testing.T) {
 			`2:20: time.monotonic_offset: "3 days" is not a duration (want Go syntax plus d for days, like "-72h", "10d" or "1d12h")`},
 		{"soft above hard", "[limits]\nnproc = \"512:256\"\n",
 			"2:9: limits.nproc: soft limit 512 is above the hard limit 256"},
+		{"rss limit", "[limits]\nrss = \"100M\"\n",
+			"2:7: limits.rss: Linux has ignored RLIMIT_RSS since 2.6, so it bounds nothing; bound memory with as (address space) or data"},
 		{"negative limit", "[limits]\nnofile = -1\n",
 			`2:10: limits.nofile: negative limit -1 (write "unlimited" for no limit)`},
 		{"bad limit", "[limits]\nas = \"lots\"\n",

@@ -30,7 +30,11 @@ func enterTimeNamespace(spec *Spec) error {
 	}
 	text := fmt.Sprintf("monotonic %s\nboottime %s\n", offsetText(spec.MonotonicOffset), offsetText(spec.BoottimeOffset))
 	if err := os.WriteFile("/proc/self/timens_offsets", []byte(text), 0); err != nil {
-		return errorf("set clock offsets (monotonic %v, boottime %v): %w (the clocks may not go below zero)", spec.MonotonicOffset, spec.BoottimeOffset, err)
+		why := "an offset may not take a clock below zero"
+		if spec.MonotonicOffset >= 0 && spec.BoottimeOffset >= 0 {
+			why = "an offset may not take a clock past the kernel's bound, about 146 years"
+		}
+		return errorf("set clock offsets (monotonic %v, boottime %v): %w (%s)", spec.MonotonicOffset, spec.BoottimeOffset, err, why)
 	}
 	return nil
 }

@@ -224,6 +224,21 @@ func TestClockOffsetsShowInUptime(t *testing.T) {
 	}
 }
 
+// TestClockOffsetsOutOfRange asks for offsets the kernel refuses, one too
+// far back and one too far ahead: each error says which bound it hit.
+func TestClockOffsetsOutOfRange(t *testing.T) {
+	c := newCaller(t)
+	for offset, says := range map[string]string{
+		"-2000000h": "may not take a clock below zero",
+		"2000000h":  "past the kernel's bound",
+	} {
+		r := c.run("--monotonic-offset", offset, "--", "true")
+		if r.code != 125 || !strings.Contains(r.stderr, says) {
+			t.Errorf("--monotonic-offset %s: want 125 and %q\n%s", offset, says, r)
+		}
+	}
+}
+
 func TestExitCodes(t *testing.T) {
 	c := newCaller(t)
 	c.writeFile(filepath.Join(c.work, "notexec"), "#!/bin/sh\necho hi\n", 0o644)
