@@ -104,7 +104,7 @@ func TestBuiltinDefault(t *testing.T) {
 		}
 	}
 	env := s.Process.Env.Apply([]string{"TERM=xterm", "LC_ALL=C", "SSH_AUTH_SOCK=/x", "PATH=.:/home/ann/bin", "LD_PRELOAD=/evil.so", "HOME=/home/ann"})
-	want := []string{"TERM=xterm", "LC_ALL=C", "HOME=/home/ann", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"}
+	want := []string{"TERM=xterm", "LC_ALL=C", "HOME=/home/ann", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin:/usr/local/go/bin"}
 	if !slices.Equal(env, want) {
 		t.Errorf("environment %v, want %v", env, want)
 	}

@@ -443,7 +443,7 @@ func TestEnvironmentPolicy(t *testing.T) {
 	env = c.mustRun("--clearenv", "--setenv", "ONLY", "1", "--", "/usr/bin/env").stdout
 	got := lines(env)
 	slices.Sort(got)
-	if !slices.Equal(got, []string{"ONLY=1", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"}) {
+	if !slices.Equal(got, []string{"ONLY=1", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin:/usr/local/go/bin"}) {
 		t.Errorf("--clearenv left %q", got)
 	}
 }

@@ -8,6 +8,24 @@ import (
 	"testing"
 )
 
+// TestReadmeGoTest runs the README's test-isolation example, "hutch run
+// -p test -- go test ./...", on a small module, where the Go project's
+// release is installed (/usr/local/go) or a go is on the system PATH.
+func TestReadmeGoTest(t *testing.T) {
+	if _, err := os.Stat("/usr/local/go/bin/go"); err != nil {
+		if _, err := exec.LookPath("go"); err != nil {
+			t.Skip("no Go toolchain on this machine")
+		}
+	}
+	c := newCaller(t)
+	c.writeFile(filepath.Join(c.work, "go.mod"), "module example.com/m\n\ngo 1.21\n", 0o644)
+	c.writeFile(filepath.Join(c.work, "m_test.go"), "package m\n\nimport \"testing\"\n\nfunc TestOK(t *testing.T) {}\n", 0o644)
+	r := c.run("-p", "test", "--", "go", "test", "./...")
+	if r.code != 0 || !strings.Contains(r.stdout, "ok") {
+		t.Errorf("the README's go test example: %s", r)
+	}
+}
+
 // TestReadmeProfile installs the profile README.md shows, as its first
 // line says, and uses it as the text after it does: an archive from
 // ~/Downloads unpacks into the current directory, ~/Downloads stays
