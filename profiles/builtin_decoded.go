@@ -163,17 +163,25 @@ func builtinDecoded(source string) (uint64, func() map[string]any) {
 			}
 		}
 	case "builtin:desktop.toml":
-		return 0x6a29b207aaeafbb0, func() map[string]any {
+		return 0x5c1f1f4a806cf7c3, func() map[string]any {
 			return map[string]any{
 				"description": "GUI app with display, sound and GPU, no network, and an empty private home",
 				"env": map[string]any{
-					"keep": []any{"XDG_SESSION_TYPE", "XDG_CURRENT_DESKTOP"},
+					"keep": []any{"XDG_SESSION_TYPE", "XDG_CURRENT_DESKTOP", "XDG_DATA_DIRS", "GDK_SCALE", "GDK_DPI_SCALE", "QT_SCALE_FACTOR", "QT_AUTO_SCREEN_SCALE_FACTOR", "XCURSOR_THEME", "XCURSOR_SIZE", "GTK_IM_MODULE", "QT_IM_MODULE", "XMODIFIERS"},
 				},
 				"extends": []any{"default", "x11", "wayland", "audio", "gpu"},
+				"mount": []map[string]any{
+					map[string]any{
+						"optional": true,
+						"source":   "/var/cache/fontconfig",
+						"target":   "/var/cache/fontconfig",
+						"type":     "ro-bind",
+					},
+				},
 			}
 		}
 	case "builtin:gpu.toml":
-		return 0x8d0c773400a2a525, func() map[string]any {
+		return 0xffe2dbf8968c52a4, func() map[string]any {
 			return map[string]any{
 				"description": "Fragment: let an app use the GPU through the DRM render nodes",
 				"mount": []map[string]any{
@@ -195,6 +203,9 @@ func builtinDecoded(source string) (uint64, func() map[string]any) {
 						"target":   "/sys/devices",
 						"type":     "ro-bind",
 					},
+				},
+				"seccomp": map[string]any{
+					"allow": []any{"kcmp"},
 				},
 			}
 		}

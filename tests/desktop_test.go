@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,5 +21,28 @@ func TestX11CookieWhereXAUTHORITYSays(t *testing.T) {
 	}
 	if r := c.run("-p", "default", "-p", "x11", "--", "true"); r.code != 0 || strings.Contains(r.stderr, "XAUTHORITY") {
 		t.Errorf("with XAUTHORITY set: %s", r)
+	}
+}
+
+// TestDesktopProfileGrants checks the smaller things the desktop profile
+// gives a GUI app: the system's font cache (else fontconfig rebuilds one
+// on every start), the desktop's scale and input method settings, and
+// kcmp, which Mesa calls on every start to compare GPU descriptors.
+func TestDesktopProfileGrants(t *testing.T) {
+	c := newCaller(t)
+	c.extraEnv = []string{"GDK_SCALE=2", "XMODIFIERS=@im=ibus"}
+	r := c.mustRun(append([]string{"-p", "desktop"}, probe("errno", "kcmp")...)...)
+	if got := fields(r.stdout)["kcmp"]; got != "OK" {
+		t.Errorf("kcmp under the desktop profile: %s", got)
+	}
+	r = c.mustRun("-p", "desktop", "--", "sh", "-c", `echo "$GDK_SCALE $XMODIFIERS"`)
+	if got := strings.TrimSpace(r.stdout); got != "2 @im=ibus" {
+		t.Errorf("scale and input method inside: %q", got)
+	}
+	if entries, err := os.ReadDir("/var/cache/fontconfig"); err == nil && len(entries) > 0 {
+		r = c.mustRun("-p", "desktop", "--", "ls", "/var/cache/fontconfig")
+		if !strings.Contains(r.stdout, entries[0].Name()) {
+			t.Errorf("the font cache is not visible: %q", r.stdout)
+		}
 	}
 }
