@@ -943,7 +943,15 @@ func (b *rootBuilder) mkdirMissing(dir string) (int, error) {
 			at = b.newRoot
 		}
 		next := path.Join(cur, parts[i])
-		err := unix.Mkdirat(at, parts[i], 0o755)
+		// A mount point mirrors the permissions of the host's directory at
+		// the same path: a bind of $XDG_RUNTIME_DIR/wayland-0 must not
+		// leave the runtime directory 0755 inside, where the XDG spec
+		// (and Qt, which checks) wants 0700.
+		mode := uint32(0o755)
+		if st, err := b.stat(b.oldRoot, next); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			mode = st.Mode & 0o777
+		}
+		err := unix.Mkdirat(at, parts[i], mode)
 		if err != nil && !errors.Is(err, unix.EEXIST) {
 			closeIfOpen(parent)
 			return -1, createError(next, err)

@@ -46,3 +46,16 @@ func TestDesktopProfileGrants(t *testing.T) {
 		}
 	}
 }
+
+// TestRuntimeDirectoryStaysPrivate binds the Wayland socket from the
+// runtime directory: the directory made inside to hold it must be 0700,
+// as the XDG spec wants and the host's is, not 0755.
+func TestRuntimeDirectoryStaysPrivate(t *testing.T) {
+	c := newCaller(t)
+	c.writeFile(filepath.Join(c.runtimeDir, "wayland-0"), "", 0o600)
+	c.extraEnv = []string{"WAYLAND_DISPLAY=wayland-0"}
+	r := c.mustRun("-p", "default", "-p", "wayland", "--", "stat", "-c", "%a", c.runtimeDir)
+	if got := strings.TrimSpace(r.stdout); got != "700" {
+		t.Errorf("the runtime directory inside is mode %s, want 700", got)
+	}
+}
