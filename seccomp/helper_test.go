@@ -40,6 +40,9 @@ func TestMain(m *testing.M) {
 }
 
 func helperMain(mode string) {
+	// no_new_privs belongs to a thread: set on one and checked by Install
+	// on another, it reads unset (a rare failure of TestKillAction).
+	runtime.LockOSThread()
 	fail := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "helper: "+format+"\n", args...)
 		os.Exit(2)

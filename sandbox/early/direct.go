@@ -58,6 +58,13 @@ static int parse_fd(const char *s) {
 // starts out; the Go side decides for the rest once the profiles are
 // resolved. Words after the command may look like options and rule a
 // start out needlessly, which only costs speed.
+// host_sharing_profiles are the built-in profiles that share a namespace
+// other than time with the host: naming one rules a direct start out at
+// once, where the child would otherwise start, resolve the profiles and
+// give way (about 10 ms here). A Go test keeps the list equal to the
+// profiles.
+static const char *const host_sharing_profiles[] = {"browser", "network", NULL};
+
 static int scan_args(int argc, char **argv) {
 	static const char *const exclude[] = {
 		"--name", "-n", "--detach", "-d", "--uid", "--gid", "--json-status-fd",
@@ -73,6 +80,14 @@ static int scan_args(int argc, char **argv) {
 		}
 		if (strncmp(a, "--share-", 8) == 0 && strstr(a, "-with"))
 			return 0; // joins another sandbox's namespace
+		const char *profile = NULL;
+		if ((strcmp(a, "-p") == 0 || strcmp(a, "--profile") == 0) && i + 1 < argc)
+			profile = argv[++i];
+		else if (strncmp(a, "--profile=", 10) == 0)
+			profile = a + 10;
+		for (const char *const *x = host_sharing_profiles; profile && *x; x++)
+			if (strcmp(profile, *x) == 0)
+				return 0;
 		const char *fd = NULL;
 		if (strcmp(a, "--keep-fd") == 0 && i + 1 < argc)
 			fd = argv[++i];
@@ -365,6 +380,7 @@ __attribute__((constructor)) static void hutch_direct_start(int argc, char **arg
 }
 
 static int direct_channel(void) { return direct_fd; }
+static const char *host_sharing_profile(int i) { return host_sharing_profiles[i]; }
 static pid_t fallen_back_child(void) { return fallen_back; }
 static int file_override_on(void) { return set_file_override(1); }
 static int kept_fd_count(void) { return kept_count; }
@@ -406,6 +422,16 @@ func RestoreFileOverride() error {
 		return fmt.Errorf("restore capabilities: %w", err)
 	}
 	return nil
+}
+
+// HostSharingProfiles are the built-in profiles the constructor knows to
+// share a namespace with the host, and so never tries to start directly.
+func HostSharingProfiles() []string {
+	var names []string
+	for i := 0; C.host_sharing_profile(C.int(i)) != nil; i++ {
+		names = append(names, C.GoString(C.host_sharing_profile(C.int(i))))
+	}
+	return names
 }
 
 // ReapFallenBack reaps the direct child that gave way to the usual start,
