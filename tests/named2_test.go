@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -424,5 +425,40 @@ func TestDetachedStatusFD(t *testing.T) {
 	})
 	if !strings.Contains(lines[0], `"init_pid"`) || lines[1] != `{"exit_code":7}` {
 		t.Errorf("status lines: %q", lines)
+	}
+}
+
+// TestExecCtrlZStopsTheJob sends SIGTSTP, as a shell's Ctrl-Z does, to
+// hutch exec without -t: the exec'd process leads a session of its own
+// inside, where the kernel discards SIGTSTP, so hutch must stop it
+// another way, stop itself, and start both again on SIGCONT.
+func TestExecCtrlZStopsTheJob(t *testing.T) {
+	c := newCaller(t)
+	c.detach("jobs", "sleep", "1000")
+	marker := "exec-ctrl-z-" + strconv.Itoa(os.Getpid())
+	cmd := c.command(context.Background(), "exec", "jobs", "--", "sh", "-c", ": "+marker+"; while :; do sleep 0.05; done")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var job int
+	waitFor(t, "the exec'd process", 5*time.Second, func() bool {
+		pids := processesWith(marker)
+		for _, pid := range pids {
+			if pid != cmd.Process.Pid && processState(pid) != "" && !slices.Contains(pids, parentPID(pid)) {
+				job = pid
+			}
+		}
+		return job != 0
+	})
+	stopped := func(pid int) bool { return processState(pid) == "T" }
+	cmd.Process.Signal(syscall.SIGTSTP)
+	waitFor(t, "the exec'd process and hutch exec to stop", 5*time.Second, func() bool { return stopped(job) && stopped(cmd.Process.Pid) })
+	cmd.Process.Signal(syscall.SIGCONT)
+	waitFor(t, "both to go on", 5*time.Second, func() bool { return !stopped(job) && !stopped(cmd.Process.Pid) })
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 143 {
+		t.Errorf("after SIGTERM: exit %d, want 143", code)
 	}
 }
