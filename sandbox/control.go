@@ -2,7 +2,9 @@ package sandbox
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -33,6 +35,10 @@ type execRequest struct {
 	// it handles, and stopping it would not stop the app.
 	Signal int `json:"signal,omitempty"`
 	Target int `json:"target,omitempty"`
+	// Proof says that the last descriptor passed is a pidfd of the init,
+	// which only a process that sees the init's pid can open (see
+	// fromHost).
+	Proof bool `json:"proof,omitempty"`
 }
 
 // Replies to exec and signal requests besides msgStarted and msgError.
@@ -102,8 +108,53 @@ func readRequest(conn int, pidNSIsNew bool, requests chan<- *session) {
 		s.ch.f.Close()
 		return
 	}
-	s.fds = fds
+	if s.fds, err = fromHost(s.req, fds); err != nil {
+		closeAll(s.fds)
+		s.fail(err)
+		s.ch.f.Close()
+		return
+	}
 	requests <- s
+}
+
+// fromHost checks the proof a request carries that it comes from hutch on
+// the host rather than from another sandbox that reached the socket: a
+// pidfd of this init, which only a process that sees the init's pid can
+// open, and no sandbox with a pid namespace of its own does. (SO_PEERCRED
+// cannot tell: a peer in a sibling pid namespace has no pid here, as the
+// host's has none.) The kernel shows whose pidfd it is in fdinfo, as a
+// pid in the reader's pid namespace. It returns the other descriptors.
+func fromHost(req execRequest, fds []int) ([]int, error) {
+	refused := errorf("exec: the request does not prove it comes from the host")
+	if !req.Proof || len(fds) == 0 {
+		return fds, refused
+	}
+	proof, rest := fds[len(fds)-1], fds[:len(fds)-1]
+	info, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(proof))
+	unix.Close(proof)
+	if err != nil {
+		return rest, refused
+	}
+	for _, line := range strings.Split(string(info), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pid:"); ok {
+			if pid, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && pid == os.Getpid() {
+				return rest, nil
+			}
+		}
+	}
+	return rest, refused
+}
+
+// sendRequest sends a control request to the init whose host pid is
+// initPID, with its proof appended to the descriptors.
+func sendRequest(ch *channel, req execRequest, initPID int, fds ...int) error {
+	pidfd, err := unix.PidfdOpen(initPID, 0)
+	if err != nil {
+		return fmt.Errorf("open the init's pidfd: %w", err)
+	}
+	defer unix.Close(pidfd)
+	req.Proof = true
+	return ch.send(req, append(fds, pidfd)...)
 }
 
 // start forks the requested process; it runs on the init's main thread.

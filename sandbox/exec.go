@@ -65,7 +65,7 @@ func Exec(rec *Record, opts ExecOptions) (int, error) {
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, unix.SIGTSTP, unix.SIGCONT)
 	defer signal.Stop(sigs)
 
-	if err := ch.send(req, fds...); err != nil {
+	if err := sendRequest(ch, req, rec.InitPID, fds...); err != nil {
 		return ExitSetup, errorf("exec in %s: %w", rec.Name, err)
 	}
 	var reply execReply
@@ -167,7 +167,7 @@ func (r *Record) Kill(sig syscall.Signal) error {
 	}
 	defer conn.Close()
 	ch := newChannel(conn)
-	if err := ch.send(execRequest{Signal: int(sig), Target: r.AppPID}); err != nil {
+	if err := sendRequest(ch, execRequest{Signal: int(sig), Target: r.AppPID}, r.InitPID); err != nil {
 		return errorf("kill %s: %w", r.Name, err)
 	}
 	var reply execReply

@@ -3,7 +3,9 @@ package tests
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // execOnTTY runs "hutch exec -t args..." with a new pseudo-terminal as its
@@ -460,5 +464,46 @@ func TestExecCtrlZStopsTheJob(t *testing.T) {
 	cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != 143 {
 		t.Errorf("after SIGTERM: exit %d, want 143", code)
+	}
+}
+
+// TestControlSocketWantsProof talks to a named sandbox's control socket
+// directly, as another sandbox could if it ever reached it: a request
+// without a pidfd of the init, or with someone else's, is refused, and
+// the command does not run.
+func TestControlSocketWantsProof(t *testing.T) {
+	c := newCaller(t)
+	c.detach("proof", "sleep", "1000")
+	sock := filepath.Join(c.runtimeDir, "hutch", "proof", "control.sock")
+	own, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		t.Skipf("pidfd_open: %v (needs Linux 5.3)", err)
+	}
+	defer unix.Close(own)
+	marker := filepath.Join(c.work, "ran")
+	for name, proof := range map[string][]int{"no proof": nil, "another process's pidfd": {own}} {
+		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Connect(fd, &unix.SockaddrUnix{Name: sock}); err != nil {
+			unix.Close(fd)
+			t.Fatalf("connect %s: %v", sock, err)
+		}
+		// A request that is served keeps the connection open while its
+		// command runs; the refusal closes it at once.
+		unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 5})
+		body, _ := json.Marshal(map[string]any{"args": []string{"/bin/touch", marker}, "env": []string{}, "proof": proof != nil})
+		frame := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
+		if err := unix.Sendmsg(fd, append(frame, body...), unix.UnixRights(append([]int{0, 1, 2}, proof...)...), nil, 0); err != nil {
+			t.Fatal(err)
+		}
+		reply, _ := io.ReadAll(os.NewFile(uintptr(fd), "control"))
+		if !strings.Contains(string(reply), "does not prove it comes from the host") {
+			t.Errorf("%s: the init answered %q", name, reply)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("a request without proof ran its command")
 	}
 }
