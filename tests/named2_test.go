@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -445,16 +444,7 @@ func TestExecCtrlZStopsTheJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	var job int
-	waitFor(t, "the exec'd process", 5*time.Second, func() bool {
-		pids := processesWith(marker)
-		for _, pid := range pids {
-			if pid != cmd.Process.Pid && processState(pid) != "" && !slices.Contains(pids, parentPID(pid)) {
-				job = pid
-			}
-		}
-		return job != 0
-	})
+	job := waitForShell(t, marker, cmd.Process.Pid)
 	stopped := func(pid int) bool { return processState(pid) == "T" }
 	cmd.Process.Signal(syscall.SIGTSTP)
 	waitFor(t, "the exec'd process and hutch exec to stop", 5*time.Second, func() bool { return stopped(job) && stopped(cmd.Process.Pid) })

@@ -354,19 +354,7 @@ func TestCtrlZStopsTheApp(t *testing.T) {
 			marker := "ctrl-z-" + strconv.Itoa(os.Getpid()) + "-" + start.name
 			child := "1000." + strconv.Itoa(os.Getpid()) + strconv.Itoa(len(start.name))
 			cmd, _ := c.startHutch("sh", "-c", ": "+marker+"; echo ready; sleep "+child+" & while :; do sleep 0.05; done")
-			// The app is the shell whose parent is not a shell of the same
-			// script: a child forked for sleep shows the script until it
-			// executes sleep.
-			var app int
-			waitFor(t, "the app", 5*time.Second, func() bool {
-				pids := processesWith(marker)
-				for _, pid := range pids {
-					if pid != cmd.Process.Pid && processState(pid) != "" && !slices.Contains(pids, parentPID(pid)) {
-						app = pid
-					}
-				}
-				return app != 0
-			})
+			app := waitForShell(t, marker, cmd.Process.Pid)
 			var sleeper int
 			waitFor(t, "the app's child", 5*time.Second, func() bool {
 				pids := processesWith("sleep\x00" + child)
@@ -398,6 +386,25 @@ func TestCtrlZStopsTheApp(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitForShell finds the host pid of the shell whose script holds marker,
+// other than launcher (hutch itself, whose command line holds it too):
+// the one whose parent does not hold the marker, since a child the shell
+// forks shows the script until it executes.
+func waitForShell(t *testing.T, marker string, launcher int) int {
+	t.Helper()
+	var shell int
+	waitFor(t, "the shell", 5*time.Second, func() bool {
+		pids := processesWith(marker)
+		for _, pid := range pids {
+			if pid != launcher && processState(pid) != "" && !slices.Contains(pids, parentPID(pid)) {
+				shell = pid
+			}
+		}
+		return shell != 0
+	})
+	return shell
 }
 
 // parentPID is the parent of a host process, or 0 when it is gone.
