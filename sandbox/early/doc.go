@@ -17,4 +17,8 @@
 // happened. Once the app has exited and the init has killed and reaped
 // the rest of the sandbox, the init reports the status and the monitor
 // leaves without waiting for the kernel to tear the init down.
+//
+// Heap (heap.go): the link wraps mmap, through which the Go runtime of a
+// cgo binary maps memory, to ask for transparent huge pages on the first
+// chunks of the Go heap: one fault instead of some 180 in every start.
 package early
