@@ -55,13 +55,14 @@ func builtinDecoded(source string) (uint64, func() map[string]any) {
 			}
 		}
 	case "builtin:default.toml":
-		return 0x7d8a2f384a9afd94, func() map[string]any {
+		return 0x21c6ab1f9a6cef2d, func() map[string]any {
 			return map[string]any{
 				"description": "No network, read-only system, private /tmp and home: the base of the other profiles",
 				"env": map[string]any{
 					"clear": true,
-					"keep":  []any{"TERM", "COLORTERM", "LANG", "LANGUAGE", "LC_*", "TZ", "HOME", "USER", "LOGNAME", "SHELL"},
+					"keep":  []any{"TERM", "COLORTERM", "LANG", "LANGUAGE", "LC_*", "TZ", "USER", "LOGNAME", "SHELL"},
 					"set": map[string]any{
+						"HOME": "${HOME}",
 						"PATH": "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin:/usr/local/go/bin",
 					},
 				},

@@ -443,9 +443,44 @@ func TestEnvironmentPolicy(t *testing.T) {
 	env = c.mustRun("--clearenv", "--setenv", "ONLY", "1", "--", "/usr/bin/env").stdout
 	got := lines(env)
 	slices.Sort(got)
-	if !slices.Equal(got, []string{"ONLY=1", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin:/usr/local/go/bin"}) {
+	if !slices.Equal(got, []string{"HOME=" + c.home, "ONLY=1", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin:/usr/local/go/bin"}) {
 		t.Errorf("--clearenv left %q", got)
 	}
+}
+
+// TestHomeWithoutHOME runs hutch from an environment without HOME, as
+// cron, systemd units and env -i give: the app's HOME is the home the
+// sandbox made, at the caller's home from the passwd file, and writable.
+func TestHomeWithoutHOME(t *testing.T) {
+	c := newCaller(t)
+	home := passwdHome(t, os.Getuid())
+	if runAs != nil {
+		home = passwdHome(t, int(runAs.Uid))
+	}
+	withoutHOME := func(cmd *exec.Cmd) {
+		cmd.Env = slices.DeleteFunc(cmd.Env, func(kv string) bool { return strings.HasPrefix(kv, "HOME=") })
+	}
+	r := c.runWith(withoutHOME, "sh", "-c", `echo "$HOME"; touch "$HOME/x" && echo writable`)
+	if r.code != 0 || r.stdout != home+"\nwritable\n" {
+		t.Errorf("without HOME: want HOME %s inside, writable:\n%s", home, r)
+	}
+}
+
+// passwdHome returns uid's home directory from /etc/passwd.
+func passwdHome(t *testing.T, uid int) string {
+	t.Helper()
+	data, err := os.ReadFile("/etc/passwd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines(string(data)) {
+		f := strings.Split(l, ":")
+		if len(f) >= 6 && f[2] == strconv.Itoa(uid) {
+			return f[5]
+		}
+	}
+	t.Skipf("uid %d has no entry in /etc/passwd", uid)
+	return ""
 }
 
 func TestWorkingDirectory(t *testing.T) {
