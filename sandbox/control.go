@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"syscall"
@@ -170,7 +171,13 @@ func (s *session) start() error {
 	attr := &syscall.ProcAttr{Env: req.Env, Sys: &syscall.SysProcAttr{Setsid: true}}
 	cwd := req.Cwd
 	if cwd == "" {
+		// The app's working directory at its start, where the init has
+		// stayed since, as runc exec starts in the container's; / if it
+		// has been removed since.
 		cwd = "/"
+		if wd, err := unix.Getwd(); err == nil && path.IsAbs(wd) {
+			cwd = wd
+		}
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(cwd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {

@@ -22,7 +22,7 @@ type ExecOptions struct {
 	Environ []string
 	// Env holds variables set on top (hutch exec --env).
 	Env []string
-	Cwd string // inside; "/" when empty
+	Cwd string // inside; the app's starting directory when empty
 	// TTY gives the process a terminal of the sandbox's own, relayed to
 	// the caller's.
 	TTY                   bool

@@ -180,6 +180,33 @@ func TestExecPassesStdioAndStatus(t *testing.T) {
 	}
 }
 
+// TestExecWorkingDirectoryAndEnv checks that an exec'd command starts
+// where the app started, as runc exec starts in the container's working
+// directory, unless --cwd says otherwise, and that --env takes only a
+// variable's name before its "=".
+func TestExecWorkingDirectoryAndEnv(t *testing.T) {
+	c := newCaller(t)
+	c.detachWith("wd", []string{"--chdir", "/usr/share"}, "sleep", "1000")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"exec", "wd", "--", "pwd"}, "/usr/share"},
+		{[]string{"exec", "--cwd", "/etc", "wd", "--", "pwd"}, "/etc"},
+		{[]string{"exec", "-e", "GREETING=hi there", "wd", "--", "sh", "-c", `echo "$GREETING"`}, "hi there"},
+	} {
+		if r := c.hutch(tc.args...); r.code != 0 || strings.TrimSpace(r.stdout) != tc.want {
+			t.Errorf("%v: want %q:\n%s", tc.args, tc.want, r)
+		}
+	}
+	for _, bad := range []string{"=x", "NOVALUE"} {
+		r := c.hutch("exec", "-e", bad, "wd", "--", "true")
+		if r.code != 125 || !strings.Contains(r.stderr, "-e") || !strings.Contains(r.stderr, bad) {
+			t.Errorf("exec -e %q: want exit 125 naming the option and the value:\n%s", bad, r)
+		}
+	}
+}
+
 func TestNameClashFails(t *testing.T) {
 	c := newCaller(t)
 	c.detach("dup", "sleep", "1000")

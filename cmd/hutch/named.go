@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hutch-sandbox/hutch/profiles"
 	"github.com/hutch-sandbox/hutch/sandbox"
 )
 
@@ -32,10 +33,14 @@ and environment policy as its app; it shows in 'hutch ps NAME'. Its exit
 status is hutch's.`,
 		options: []option{
 			flag([]string{"--tty", "-t"}, "give the command a terminal (when you have one)", func() { ex.tty = true }),
-			value([]string{"--cwd", "-w"}, []string{"DIR"}, "working directory inside (default /)", func(v []string) error { ex.cwd = v[0]; return nil }),
+			value([]string{"--cwd", "-w"}, []string{"DIR"}, "working directory inside (default: the app's at its start)", func(v []string) error { ex.cwd = v[0]; return nil }),
 			value([]string{"--env", "-e"}, []string{"VAR=VALUE"}, "set a variable for the command", func(v []string) error {
-				if !strings.Contains(v[0], "=") {
+				name, _, ok := strings.Cut(v[0], "=")
+				if !ok || name == "" {
 					return fmt.Errorf("want VAR=VALUE, got %q", v[0])
+				}
+				if err := profiles.CheckEnvName(name); err != nil {
+					return fmt.Errorf("%q: %w", v[0], err)
 				}
 				ex.env = append(ex.env, v[0])
 				return nil
