@@ -218,7 +218,7 @@ func TestCheck(t *testing.T) {
 	if err := l.Check("shell"); err != nil {
 		t.Errorf("shell: %v", err)
 	}
-	want := "profile " + filepath.Join(dir, "conflict.toml") + ": hostname needs a new uts namespace, but the profile shares it"
+	want := "profile " + filepath.Join(dir, "conflict.toml") + ": hostname needs a new uts namespace, but it is shared with the host"
 	if err := l.Check(filepath.Join(dir, "conflict.toml")); err == nil || err.Error() != want {
 		t.Errorf("conflict: %v", err)
 	}

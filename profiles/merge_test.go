@@ -404,19 +404,25 @@ func TestSpecErrors(t *testing.T) {
 		want   string
 		caller idmap.Caller
 	}{
-		{[]string{"hostshare"}, nil, "profile hostshare: hostname needs a new uts namespace, but the profile shares it", testCaller},
-		{[]string{"default", "mountns"}, nil, "profiles default, mountns: mounts and root need a new mount namespace, but the profile shares the host's", testCaller},
+		{[]string{"hostshare"}, nil, "profile hostshare: hostname needs a new uts namespace, but it is shared with the host", testCaller},
+		{[]string{"default", "mountns"}, nil, "profiles default, mountns: mounts and root need a new mount namespace, but it is shared with the host", testCaller},
+		{nil, &Profile{RootWritable: new(true)},
+			"profile default with the command line's options: root_writable: no root (a rootfs folder) to make writable", testCaller},
+		// A layer that sets nothing is not named.
+		{[]string{"hostshare"}, &Profile{Namespaces: map[sandbox.Kind]sandbox.Share{}}, "profile hostshare: hostname needs a new uts namespace, but it is shared with the host", testCaller},
+		{nil, &Profile{Hostname: new("x"), Namespaces: map[sandbox.Kind]sandbox.Share{sandbox.NSUTS: sandbox.Host}},
+			"profile default with the command line's options: hostname needs a new uts namespace, but it is shared with the host", testCaller},
 		// Layers from the CLI are checked too.
 		{nil, &Profile{Mounts: []sandbox.Mount{{Type: sandbox.Bind, Source: "rel", Target: "/x"}}},
-			`profile default: mount 14 (bind /x): source "rel" is not an absolute path`, testCaller},
+			`profile default with the command line's options: mount 14 (bind /x): source "rel" is not an absolute path`, testCaller},
 		{nil, &Profile{Security: Security{Capabilities: []string{"CAP_FLY"}}},
-			`profile default: unknown capability "CAP_FLY"`, testCaller},
+			`profile default with the command line's options: unknown capability "CAP_FLY"`, testCaller},
 		{nil, &Profile{Limits: map[string]Limit{"files": {1, 1}}},
-			`profile default: unknown resource limit "files" (want one of as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)`, testCaller},
+			`profile default with the command line's options: unknown resource limit "files" (want one of as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)`, testCaller},
 		{nil, &Profile{Limits: map[string]Limit{"nofile": {2, 1}}},
-			"profile default: limits.nofile: soft limit 2 is above the hard limit 1", testCaller},
+			"profile default with the command line's options: limits.nofile: soft limit 2 is above the hard limit 1", testCaller},
 		{nil, &Profile{Landlock: Landlock{Mode: new("strict")}},
-			`profile default: landlock.mode: "strict" is not one of best-effort, required, off`, testCaller},
+			`profile default with the command line's options: landlock.mode: "strict" is not one of best-effort, required, off`, testCaller},
 	}
 	for _, tt := range tests {
 		var layers []*Profile

@@ -3,6 +3,7 @@ package profiles
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -19,6 +20,9 @@ type Resolved struct {
 	Sources []string
 	// Names are the profiles asked for, for Spec.Profiles.
 	Names []string
+	// Layered is set when a layer (the CLI's options) said something on
+	// top of the named profiles: errors then name both.
+	Layered bool
 
 	files []string
 }
@@ -53,10 +57,12 @@ func (l *Loader) Resolve(names []string, layers ...*Profile) (*Resolved, error) 
 			descs = append(descs, p.Description)
 		}
 	}
+	layered := false
 	for _, layer := range layers {
-		if layer == nil {
+		if layer == nil || saysNothing(reflect.ValueOf(*layer)) {
 			continue
 		}
+		layered = true
 		if err := r.parents(layer, ""); err != nil {
 			return nil, err
 		}
@@ -67,7 +73,25 @@ func (l *Loader) Resolve(names []string, layers ...*Profile) (*Resolved, error) 
 		merged.apply(p)
 	}
 	merged.Description = strings.Join(descs, "; ")
-	return &Resolved{Profile: merged, Sources: r.sources, Names: slices.Clone(names), files: r.files}, nil
+	return &Resolved{Profile: merged, Sources: r.sources, Names: slices.Clone(names), Layered: layered, files: r.files}, nil
+}
+
+// saysNothing reports whether a layer sets nothing: every exported field
+// nil, empty or zero, however deep.
+func saysNothing(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() && !saysNothing(v.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Slice, reflect.Map:
+		return v.Len() == 0
+	default:
+		return v.IsZero()
+	}
 }
 
 type resolver struct {

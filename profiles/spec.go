@@ -126,12 +126,17 @@ func (r *Resolved) fill(s *sandbox.Spec) error {
 	return nil
 }
 
-// wrap names the profiles a Spec error comes from.
+// wrap names the profiles a Spec error comes from, and the command line's
+// options when they took part: the conflict may be theirs alone.
 func (r *Resolved) wrap(err error) error {
-	if len(r.Names) == 1 {
-		return fmt.Errorf("profile %s: %w", r.Names[0], err)
+	what := "profile " + r.Names[0]
+	if len(r.Names) > 1 {
+		what = "profiles " + strings.Join(r.Names, ", ")
 	}
-	return fmt.Errorf("profiles %s: %w", strings.Join(r.Names, ", "), err)
+	if r.Layered {
+		what += " with the command line's options"
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 func deref[T any](p *T, def T) T {

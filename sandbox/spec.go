@@ -281,14 +281,17 @@ func (s *Spec) Validate() error {
 	if s.Root != "" && !path.IsAbs(s.Root) {
 		return fmt.Errorf("root %q is not an absolute path", s.Root)
 	}
+	if s.RootWritable && s.Root == "" {
+		return fmt.Errorf("root_writable: no root (a rootfs folder) to make writable")
+	}
 	if !s.NewShares(NSMount) && (len(s.Mounts) > 0 || s.Root != "") {
-		return fmt.Errorf("mounts and root need a new mount namespace, but the profile shares the host's")
+		return fmt.Errorf("mounts and root need a new mount namespace, but it is shared with the host")
 	}
 	if (s.Hostname != "" || s.Domainname != "") && !s.NewShares(NSUTS) {
-		return fmt.Errorf("hostname needs a new uts namespace, but the profile shares it")
+		return fmt.Errorf("hostname needs a new uts namespace, but it is shared with the host")
 	}
 	if (s.MonotonicOffset != 0 || s.BoottimeOffset != 0) && !s.NewShares(NSTime) {
-		return fmt.Errorf("time offsets need a new time namespace, but the profile shares it")
+		return fmt.Errorf("time offsets need a new time namespace, but it is shared with the host")
 	}
 	for i, m := range s.Mounts {
 		if err := m.validate(); err != nil {
