@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hutch-sandbox/hutch/sandbox"
 )
@@ -47,6 +48,10 @@ func CheckHostname(s string) error {
 	}
 	return nil
 }
+
+// ParseDuration parses a time offset as profiles write it: Go's syntax
+// plus d for days, like "-72h", "10d" or "1d12h".
+func ParseDuration(s string) (time.Duration, error) { return parseDuration(s) }
 
 // CheckEnvName checks the name of a variable to set.
 func CheckEnvName(name string) error { return checkEnvName(name) }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -175,13 +174,13 @@ func newRunCommand(f *runFlags) *command {
 			f.keepFDs = append(f.keepFDs, fd)
 			return nil
 		}),
-		value([]string{"--monotonic-offset"}, []string{"DURATION"}, "shift CLOCK_MONOTONIC inside (e.g. 240h, -1h30m)", func(v []string) error {
-			d, err := time.ParseDuration(v[0])
+		value([]string{"--monotonic-offset"}, []string{"DURATION"}, "shift CLOCK_MONOTONIC inside (e.g. 10d, -1h30m)", func(v []string) error {
+			d, err := profiles.ParseDuration(v[0])
 			f.layer.Time.MonotonicOffset = &d
 			return err
 		}),
-		value([]string{"--boottime-offset"}, []string{"DURATION"}, "shift CLOCK_BOOTTIME (and /proc/uptime) inside", func(v []string) error {
-			d, err := time.ParseDuration(v[0])
+		value([]string{"--boottime-offset"}, []string{"DURATION"}, "shift CLOCK_BOOTTIME (and /proc/uptime) inside (e.g. 10d)", func(v []string) error {
+			d, err := profiles.ParseDuration(v[0])
 			f.layer.Time.BoottimeOffset = &d
 			return err
 		}),

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -91,6 +92,7 @@ func TestRunOptionErrors(t *testing.T) {
 		{[]string{"--keepenv", "["}, `run: --keepenv: "[" is not a valid pattern: syntax error in pattern`},
 		{[]string{"--unsetenv", ""}, `run: --unsetenv: "" is not a variable name`},
 		{[]string{"--hostname", long}, `run: --hostname: "` + long + `" is longer than 64 bytes`},
+		{[]string{"--monotonic-offset", "2w"}, `run: --monotonic-offset: "2w" is not a duration (want Go syntax plus d for days, like "-72h", "10d" or "1d12h")`},
 		{[]string{"--share-net-with", "a/b"}, `run: --share-net-with: ` + sandbox.ValidName("a/b").Error()},
 		{[]string{"--json-status-fd", closed}, `run: --json-status-fd: descriptor ` + closed + ` is not open`},
 		{[]string{"--keep-fd", closed}, `run: --keep-fd: descriptor ` + closed + ` is not open`},
@@ -123,6 +125,8 @@ func TestRunOptionValues(t *testing.T) {
 		"--keep-fd", strconv.Itoa(fd),
 		"--json-status-fd", strconv.Itoa(fd),
 		"--setenv", "A", "B=C$",
+		"--monotonic-offset", "10d",
+		"--boottime-offset", "-1d12h",
 		"--", "/bin/true")
 	if err != nil {
 		t.Fatal(err)
@@ -145,6 +149,9 @@ func TestRunOptionValues(t *testing.T) {
 	}
 	if f.statusFD != fd || !reflect.DeepEqual(f.keepFDs, []int{fd}) {
 		t.Errorf("status fd %d, kept %v", f.statusFD, f.keepFDs)
+	}
+	if m, b := *f.layer.Time.MonotonicOffset, *f.layer.Time.BoottimeOffset; m != 240*time.Hour || b != -36*time.Hour {
+		t.Errorf("offsets %v and %v, want 240h and -36h", m, b)
 	}
 	// Values of variables are not paths: taken as given.
 	if got := f.layer.Env.Set["A"]; got != "B=C$" {
