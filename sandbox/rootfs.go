@@ -887,7 +887,7 @@ func (b *rootBuilder) ensureTarget(target string, isDir bool) (int, error) {
 		return -1, fmt.Errorf("mount point %s: %w", target, err)
 	}
 	if isDir {
-		return b.mkdirMissing(target)
+		return b.mkdirMissing(target, true)
 	}
 	parent, err := b.mkdirAll(path.Dir(target))
 	if err != nil {
@@ -916,11 +916,12 @@ func (b *rootBuilder) mkdirAll(dir string) (int, error) {
 	if !errors.Is(err, unix.ENOENT) {
 		return -1, fmt.Errorf("mount point %s: %w", dir, err)
 	}
-	return b.mkdirMissing(dir)
+	return b.mkdirMissing(dir, false)
 }
 
-// mkdirMissing is mkdirAll for a dir known to be missing.
-func (b *rootBuilder) mkdirMissing(dir string) (int, error) {
+// mkdirMissing is mkdirAll for a dir known to be missing. With covered,
+// dir is a mount point: what is mounted there hides its own mode.
+func (b *rootBuilder) mkdirMissing(dir string, covered bool) (int, error) {
 	parts := strings.Split(strings.Trim(path.Clean(dir), "/"), "/")
 	// Walk down from the root while the path exists; dir itself is known
 	// to be missing.
@@ -948,8 +949,10 @@ func (b *rootBuilder) mkdirMissing(dir string) (int, error) {
 		// leave the runtime directory 0755 inside, where the XDG spec
 		// (and Qt, which checks) wants 0700.
 		mode := uint32(0o755)
-		if st, err := b.stat(b.oldRoot, next); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			mode = st.Mode & 0o777
+		if i < len(parts)-1 || !covered {
+			if st, err := b.stat(b.oldRoot, next); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+				mode = st.Mode & 0o777
+			}
 		}
 		err := unix.Mkdirat(at, parts[i], mode)
 		if err != nil && !errors.Is(err, unix.EEXIST) {
