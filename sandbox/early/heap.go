@@ -18,6 +18,9 @@ void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 // most, since the runtime begins its heap at a random page of the first.
 #define HEAP_HUGE_BYTES (2 * HEAP_CHUNK)
 
+// Bytes advised so far. The runtime maps heap chunks under its heap lock,
+// but other threads map other memory meanwhile: atomics keep the count
+// defined, and a rare overshoot of one chunk does no harm.
 static size_t heap_huge_advised;
 
 // __wrap_mmap stands in for mmap wherever hutch's objects call it (the
@@ -34,21 +37,22 @@ static size_t heap_huge_advised;
 // than the pages it touched.
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
 	void *p = __real_mmap(addr, len, prot, flags, fd, off);
-	if (p == MAP_FAILED || heap_huge_advised >= HEAP_HUGE_BYTES)
+	if (p == MAP_FAILED)
 		return p;
 	if (flags != (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED) || prot != (PROT_READ | PROT_WRITE))
 		return p;
 	if (len % HEAP_CHUNK != 0 || (uintptr_t)p % HEAP_CHUNK != 0)
 		return p;
-	size_t n = len;
-	if (n > HEAP_HUGE_BYTES - heap_huge_advised)
-		n = HEAP_HUGE_BYTES - heap_huge_advised;
+	size_t done = __atomic_load_n(&heap_huge_advised, __ATOMIC_RELAXED);
+	if (done >= HEAP_HUGE_BYTES)
+		return p;
+	size_t n = len < HEAP_HUGE_BYTES - done ? len : HEAP_HUGE_BYTES - done;
 	madvise(p, n, MADV_HUGEPAGE); // advice only: a refusal costs speed, nothing else
-	heap_huge_advised += n;
+	__atomic_fetch_add(&heap_huge_advised, n, __ATOMIC_RELAXED);
 	return p;
 }
 
-static size_t heap_huge_bytes(void) { return heap_huge_advised; }
+static size_t heap_huge_bytes(void) { return __atomic_load_n(&heap_huge_advised, __ATOMIC_RELAXED); }
 */
 import "C"
 
