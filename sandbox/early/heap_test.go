@@ -11,8 +11,12 @@ import (
 )
 
 // heapProbe is allocated by a package init, so it sits in the first chunk
-// of the heap, which the runtime maps before any package init runs.
-var heapProbe = new([64]byte)
+// of the heap, which the runtime maps before any package init runs. (An
+// init function, not a var initializer, which the compiler may allocate
+// statically.)
+var heapProbe *[64]byte
+
+func init() { heapProbe = new([64]byte) }
 
 func TestHeapStartAdvisedHuge(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage"); err != nil {
