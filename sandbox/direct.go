@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"os"
-	"os/signal"
 	"slices"
 	"unsafe"
 
@@ -18,22 +17,31 @@ import (
 // outside relays signals and exit status. It builds the sandbox in place
 // with the same code as an init started the usual way, minus the channel.
 
-// directSignals are the signals a direct child relays to the app, caught
-// in the background from package init on. os/signal enables each with a
-// round trip to a thread of its own, some 0.1 ms a signal on the
-// development VM, so the child waits for them only once the app is forked,
-// just before it tells the monitor to relay. Until then a signal can only
-// come from the caller's own processes outside: the monitor holds back
-// the ones it relays. SIGCHLD is not among them: a direct init waits for
-// its children in the kernel (see reapUntil).
-var directSignals *signalCatch
-
-func init() {
-	if early.DirectChild() {
-		directSignals = catchInBackground(make(chan os.Signal, 64), func(ch chan os.Signal) {
-			signal.Notify(ch, relayedInitSignals...)
-		})
+// directSignalChannel passes on the returned channel the signals a direct
+// init relays, which a handler of package early catches from package init
+// on. Call it once the app runs: until then they wait in the pipe.
+func directSignalChannel() (chan os.Signal, error) {
+	fd, err := early.RelayedSignalFD()
+	if err != nil {
+		return nil, errorf("%w", err)
 	}
+	ch := make(chan os.Signal, 16)
+	go func() {
+		buf := make([]byte, 16)
+		for {
+			n, err := unix.Read(fd, buf)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil || n == 0 {
+				return
+			}
+			for _, sig := range buf[:n] {
+				ch <- unix.Signal(sig)
+			}
+		}
+	}()
+	return ch, nil
 }
 
 // ClaimDirectStart ends a direct child whose spec needs the usual start;
@@ -123,13 +131,19 @@ func startDirect(spec *Spec, opts Options) (*Sandbox, error) {
 	}
 	if spec.Process.AsPID1 {
 		early.Started(spec.Process.NewSession, true)
-		return nil, in.execApp(path)
+		in.keepFDsOpen()
+		err := early.Exec(path, spec.Process.Args, cfg.Env)
+		return nil, execError(spec.Process.Args[0], err)
 	}
-	app, err := in.startApp(path)
+	app, err := early.Spawn(path, spec.Process.Args, cfg.Env, spec.Process.NewSession, in.appFDs())
 	if err != nil {
+		return nil, execError(spec.Process.Args[0], err)
+	}
+	sigs, err := directSignalChannel()
+	if err != nil {
+		unix.Kill(app, unix.SIGKILL)
 		return nil, err
 	}
-	sigs := directSignals.caught()
 	early.Started(spec.Process.NewSession, false)
 	return &Sandbox{Spec: spec, InitPID: os.Getpid(), AppPID: app, sigs: sigs, direct: in}, nil
 }

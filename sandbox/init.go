@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -54,6 +55,7 @@ func runInit(fd int) int {
 		return in.fail(errorf("init: unexpected descriptors with the spec"))
 	}
 	in := &inside{cfg: &cfg, spec: cfg.Spec, ch: ch}
+	ignoreCallerIgnored(cfg.IgnoredSignals)
 	path, err := in.setup()
 	if err != nil {
 		return in.fail(err)
@@ -97,6 +99,17 @@ func endUserNamespace() {
 }
 
 var initName = []byte("hutch-init\x00")
+
+// ignoreCallerIgnored ignores, in an init started the usual way, the
+// relayed signals hutch's caller ignored: it has nothing to relay to an
+// app that ignores them, and the app, which keeps ignored signals across
+// its exec, starts with them ignored as it would without hutch. (A direct
+// init does the same in package early.)
+func ignoreCallerIgnored(sigs []unix.Signal) {
+	for _, sig := range sigs {
+		signal.Ignore(sig)
+	}
+}
 
 // relayedInitSignals are those an init relays to its app.
 var relayedInitSignals = relayedSignals
@@ -247,6 +260,19 @@ func (in *inside) appFiles() []uintptr {
 	return files
 }
 
+// appFDs are the descriptors the app keeps: stdio and the kept fds.
+func (in *inside) appFDs() []int {
+	return append([]int{0, 1, 2}, in.spec.Process.KeepFDs...)
+}
+
+// keepFDsOpen clears close-on-exec on the kept descriptors, for an exec
+// that replaces this process by the app.
+func (in *inside) keepFDsOpen() {
+	for _, fd := range in.spec.Process.KeepFDs {
+		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
+	}
+}
+
 // startApp forks the app from the main thread, so it enters the time
 // namespace, in a process group of its own inside the init's session.
 func (in *inside) startApp(path string) (int, error) {
@@ -276,9 +302,7 @@ func (in *inside) execAsPID1(path string) int {
 // execApp replaces this process by the app, with the kept descriptors
 // open across the exec; it returns only the error of a failed exec.
 func (in *inside) execApp(path string) error {
-	for _, fd := range in.spec.Process.KeepFDs {
-		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
-	}
+	in.keepFDsOpen()
 	err := unix.Exec(path, in.spec.Process.Args, in.cfg.Env)
 	return execError(in.spec.Process.Args[0], err)
 }

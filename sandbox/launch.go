@@ -168,6 +168,7 @@ func newInitConfig(spec *Spec, opts Options, plan idmap.Plan, filter *seccomp.Pr
 		StatusFD:  -1,
 		// Named sandboxes record them; the status fd reports them.
 		ReportNamespaces: spec.Name != "" || opts.Status != nil,
+		IgnoredSignals:   early.CallerIgnoredSignals(),
 	}
 }
 

@@ -3,6 +3,8 @@ package sandbox
 import (
 	"fmt"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/hutch-sandbox/hutch/idmap"
 	"github.com/hutch-sandbox/hutch/seccomp"
 )
@@ -34,6 +36,9 @@ type initConfig struct {
 	// report: it reads them before it leaves the host's /proc behind, and
 	// the host could not once a short-lived app had ended.
 	ReportNamespaces bool `json:"report_namespaces,omitempty"`
+	// IgnoredSignals are the relayed signals hutch's caller ignored: the
+	// init ignores them too, and the app inherits them ignored.
+	IgnoredSignals []unix.Signal `json:"ignored_signals,omitempty"`
 }
 
 // Message types from the init to the host side.

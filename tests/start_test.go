@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -86,6 +87,30 @@ func TestInitStartsAreEquivalent(t *testing.T) {
 				}
 			}
 
+			// The app's signals are the caller's, whether the init forks
+			// the app or becomes it: the mask, and what the caller
+			// ignored (as nohup does) still ignored, nothing else. The
+			// caller here may ignore more than it asked: GNU make starts
+			// its recipes with posix_spawn, which leaves glibc's signals
+			// 32 and 33 ignored.
+			for _, trap := range []string{"", "HUP TERM"} {
+				prepare := func(*exec.Cmd) {}
+				if trap != "" {
+					prepare = ignoringSignals(trap)
+				}
+				want := signalState(t, withoutHutch(c, prepare, "cat", "/proc/self/status"))
+				for _, pid1 := range []bool{false, true} {
+					args := []string{"--", "cat", "/proc/self/status"}
+					if pid1 {
+						args = append([]string{"--as-pid-1"}, args...)
+					}
+					r := c.runWith(prepare, args...)
+					if got := signalState(t, r.stdout); got != want {
+						t.Errorf("as PID 1 %v, caller ignoring %q: the app's %s, without hutch %s\n%s", pid1, trap, got, want, r)
+					}
+				}
+			}
+
 			for _, tc := range []struct {
 				args []string
 				want int
@@ -104,6 +129,46 @@ func TestInitStartsAreEquivalent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ignoringSignals returns a preparation that starts hutch from a shell
+// that ignores the signals named, as nohup or a shell's empty trap leave
+// them for the commands they start.
+func ignoringSignals(names string) func(*exec.Cmd) {
+	return func(cmd *exec.Cmd) {
+		cmd.Args = append([]string{"/bin/sh", "-c", "trap '' " + names + `; exec "$0" "$@"`}, cmd.Args...)
+		cmd.Path = "/bin/sh"
+	}
+}
+
+// withoutHutch runs args as hutch would be run, prepared the same way,
+// and returns the output.
+func withoutHutch(c *caller, prepare func(*exec.Cmd), args ...string) string {
+	c.t.Helper()
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = c.environ()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: runAs}
+	prepare(cmd)
+	out, err := cmd.Output()
+	if err != nil {
+		c.t.Fatalf("%v: %v", cmd.Args, err)
+	}
+	return string(out)
+}
+
+// signalState is the blocked and ignored signals of /proc/PID/status.
+func signalState(t *testing.T, status string) string {
+	t.Helper()
+	var state []string
+	for _, l := range lines(status) {
+		if strings.HasPrefix(l, "SigBlk:") || strings.HasPrefix(l, "SigIgn:") {
+			state = append(state, strings.Join(strings.Fields(l), " "))
+		}
+	}
+	if len(state) != 2 {
+		t.Fatalf("no SigBlk and SigIgn in %q", status)
+	}
+	return strings.Join(state, ", ")
 }
 
 // initCommandLine runs a sandbox with args and returns the words of its
@@ -313,6 +378,10 @@ func TestCtrlCReachesTheAppOnce(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+				// A sandbox that never prints must fail the test, not hang it.
+				if err := master.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
+					t.Fatal(err)
+				}
 				out := bufio.NewReader(master)
 				var got []string
 				for {

@@ -5,12 +5,14 @@ package early
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <malloc.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -34,6 +36,70 @@ package early
 #define REPORT_EXIT 'X' // followed by one byte, the code to leave with
 
 #define MAX_KEPT_FDS 64
+
+// init_relayed_signals are the signals a direct init relays to its app
+// (Go's relayedInitSignals; a test keeps the two equal). A C handler
+// catches them (catch_relayed) and writes each one's number to a pipe the
+// init reads once the app runs. os/signal would cost a thread of its own
+// and a round trip to it per signal, some 0.6 ms of every start on the
+// development VM. Blocking them and reading a signalfd would not do: the
+// Go runtime unblocks SIGINT, SIGTERM, SIGHUP and SIGQUIT in every thread
+// it starts.
+static const int init_relayed_signals[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGINT, SIGQUIT, SIGWINCH, SIGTSTP, 0};
+// The caller's signal mask, the app's too, and the relayed signals the
+// caller ignored, which the app ignores as well (see catch_relayed).
+static sigset_t caller_mask;
+static sigset_t caller_ignored;
+// glibc keeps the real-time signals 32 and 33 for itself (SIGCANCEL,
+// SIGSETXID); the raw bits of those the caller did not ignore.
+static unsigned long glibc_signals_not_ignored;
+
+// record_caller_signals notes which relayed signals the caller ignored,
+// before the Go runtime puts its own handler on most of them. Whatever
+// the start, the app inherits them ignored, as it would without hutch
+// (nohup).
+__attribute__((constructor)) static void record_caller_signals(void) {
+	for (const int *sig = init_relayed_signals; *sig; sig++) {
+		struct sigaction now;
+		if (sigaction(*sig, NULL, &now) == 0 && now.sa_handler == SIG_IGN)
+			sigaddset(&caller_ignored, *sig);
+	}
+	// glibc's sigaction refuses its own signals; the kernel's struct
+	// starts with the handler.
+	for (int sig = 32; sig <= 33; sig++) {
+		void *kernel_action[4] = {0};
+		if (syscall(SYS_rt_sigaction, sig, NULL, kernel_action, 8) == 0 && kernel_action[0] != SIG_IGN)
+			glibc_signals_not_ignored |= 1UL << (sig - 1);
+	}
+}
+static int relay_pipe[2] = {-1, -1};
+
+static void on_relayed(int sig) {
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+	ssize_t n = write(relay_pipe[1], &b, 1);
+	(void)n; // a full pipe would hold some 64 thousand signals not yet relayed
+	errno = saved;
+}
+
+// catch_relayed installs on_relayed for the relayed signals, over the Go
+// runtime's handlers, and returns the pipe's read end, or -1. A relayed
+// signal the caller ignored is set back to SIG_IGN, which the Go runtime
+// replaced for most: an ignored signal stays ignored across the app's
+// exec, as it would without hutch. SA_ONSTACK: the handler runs on Go's
+// threads, whose goroutine stacks are too small for it.
+static int catch_relayed(void) {
+	if (pipe2(relay_pipe, O_CLOEXEC) != 0)
+		return -1;
+	fcntl(relay_pipe[1], F_SETFL, O_NONBLOCK);
+	struct sigaction caught = {.sa_handler = on_relayed, .sa_flags = SA_ONSTACK | SA_RESTART};
+	sigfillset(&caught.sa_mask);
+	struct sigaction ignored = {.sa_handler = SIG_IGN};
+	for (const int *sig = init_relayed_signals; *sig; sig++)
+		if (sigaction(*sig, sigismember(&caller_ignored, *sig) ? &ignored : &caught, NULL) != 0)
+			return -1;
+	return relay_pipe[0];
+}
 
 // In the direct child: its end of the pipe to the monitor, or -1; and
 // the descriptors the command line asked to keep, which stayed open.
@@ -361,6 +427,7 @@ __attribute__((constructor)) static void hutch_direct_start(int argc, char **arg
 		monitor((pid_t)pid, ch[0], &relayed, &old_mask);
 		return;
 	}
+	caller_mask = old_mask;
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	close(ch[0]);
 	// The monitor's death kills the child; should it have died already,
@@ -379,6 +446,61 @@ __attribute__((constructor)) static void hutch_direct_start(int argc, char **arg
 	direct_fd = ch[1];
 }
 
+// spawn_app starts the app of a direct init: posix_spawn, which resets
+// the runtime's signal handlers in the child and leaves those the caller
+// ignored ignored, gives it the caller's signal mask, makes it the leader of a process group of its own when asked, and
+// clears close-on-exec on the descriptors it keeps. It returns 0 or the
+// error of the exec. No parent-death signal is needed: a direct init is
+// PID 1 of its pid namespace, whose end kills every process in it.
+static int spawn_app(pid_t *pid, const char *path, char *const argv[], char *const envp[], int new_group, const int *fds, int nfds) {
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_t actions;
+	int err = posix_spawnattr_init(&attr);
+	if (err)
+		return err;
+	err = posix_spawn_file_actions_init(&actions);
+	if (err) {
+		posix_spawnattr_destroy(&attr);
+		return err;
+	}
+	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+	if (new_group)
+		flags |= POSIX_SPAWN_SETPGROUP;
+	// glibc's spawn sets the two real-time signals it keeps for itself to
+	// SIG_IGN in the child unless told otherwise, and an ignored signal
+	// stays ignored across the exec: the app would start with them
+	// ignored where the caller did not. sigaddset refuses them, hence the
+	// bits (signal n is bit n-1).
+	sigset_t dfl;
+	sigemptyset(&dfl);
+	dfl.__val[0] |= glibc_signals_not_ignored;
+	err = posix_spawnattr_setflags(&attr, flags);
+	if (!err)
+		err = posix_spawnattr_setpgroup(&attr, 0);
+	if (!err)
+		err = posix_spawnattr_setsigmask(&attr, &caller_mask);
+	if (!err)
+		err = posix_spawnattr_setsigdefault(&attr, &dfl);
+	for (int i = 0; !err && i < nfds; i++)
+		err = posix_spawn_file_actions_adddup2(&actions, fds[i], fds[i]);
+	if (!err)
+		err = posix_spawn(pid, path, &actions, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&actions);
+	posix_spawnattr_destroy(&attr);
+	return err;
+}
+
+// exec_app replaces a direct init by its app (--as-pid-1) with the
+// caller's signal mask; the exec resets the caught signals to their
+// default. It returns only the error of a failed exec.
+static int exec_app(const char *path, char *const argv[], char *const envp[]) {
+	pthread_sigmask(SIG_SETMASK, &caller_mask, NULL);
+	execve(path, argv, envp);
+	return errno;
+}
+
+static int init_relayed_signal(int i) { return init_relayed_signals[i]; }
+static int caller_ignores(int sig) { return sigismember(&caller_ignored, sig); }
 static int direct_channel(void) { return direct_fd; }
 static const char *host_sharing_profile(int i) { return host_sharing_profiles[i]; }
 static pid_t fallen_back_child(void) { return fallen_back; }
@@ -389,8 +511,10 @@ static int kept_fd(int i) { return kept_fds[i]; }
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -422,6 +546,106 @@ func RestoreFileOverride() error {
 		return fmt.Errorf("restore capabilities: %w", err)
 	}
 	return nil
+}
+
+// relayedSignalFD is the read end of the pipe on which the direct child's
+// handler writes the number of each relayed signal, or -1.
+var relayedSignalFD = -1
+
+func init() {
+	if DirectChild() {
+		relayedSignalFD = int(C.catch_relayed())
+	}
+}
+
+// RelayedSignalFD returns the pipe on which a direct child hears the
+// signals it relays to its app, one byte, the signal's number, each;
+// InitRelayedSignals lists them. Its error means they are not caught.
+func RelayedSignalFD() (int, error) {
+	if relayedSignalFD < 0 {
+		return -1, errors.New("catching the relayed signals failed")
+	}
+	return relayedSignalFD, nil
+}
+
+// InitRelayedSignals are the signals a direct child catches from package
+// init on, for its init to relay to the app.
+func InitRelayedSignals() []unix.Signal {
+	var sigs []unix.Signal
+	for i := 0; C.init_relayed_signal(C.int(i)) != 0; i++ {
+		sigs = append(sigs, unix.Signal(C.init_relayed_signal(C.int(i))))
+	}
+	return sigs
+}
+
+// CallerIgnoredSignals are the relayed signals (InitRelayedSignals) that
+// hutch's caller ignored, noted before the Go runtime started.
+func CallerIgnoredSignals() []unix.Signal {
+	var sigs []unix.Signal
+	for _, sig := range InitRelayedSignals() {
+		if C.caller_ignores(C.int(sig)) == 1 {
+			sigs = append(sigs, sig)
+		}
+	}
+	return sigs
+}
+
+// cStrings copies strs to a NULL-terminated C vector; free releases it.
+func cStrings(strs []string) (v **C.char, free func()) {
+	ptrs := C.malloc(C.size_t(len(strs)+1) * C.size_t(unsafe.Sizeof((*C.char)(nil))))
+	vec := unsafe.Slice((**C.char)(ptrs), len(strs)+1)
+	for i, s := range strs {
+		vec[i] = C.CString(s)
+	}
+	vec[len(strs)] = nil
+	return &vec[0], func() {
+		for _, p := range vec[:len(strs)] {
+			C.free(unsafe.Pointer(p))
+		}
+		C.free(ptrs)
+	}
+}
+
+// Spawn starts the app of a direct init with the caller's signal mask
+// (see spawn_app), in a process group of its own when newGroup is set,
+// with fds (stdio and the kept descriptors) open across the exec. It
+// returns once the exec has succeeded or failed; its error is the exec's.
+// Call it on the thread whose time namespace the app must enter.
+func Spawn(path string, argv, env []string, newGroup bool, fds []int) (int, error) {
+	cPath := C.CString(path)
+	defer C.free(unsafe.Pointer(cPath))
+	cArgv, freeArgv := cStrings(argv)
+	defer freeArgv()
+	cEnv, freeEnv := cStrings(env)
+	defer freeEnv()
+	cFDs := make([]C.int, len(fds)+1)
+	for i, fd := range fds {
+		cFDs[i] = C.int(fd)
+	}
+	var pid C.pid_t
+	if errno := C.spawn_app(&pid, cPath, cArgv, cEnv, C.int(boolInt(newGroup)), &cFDs[0], C.int(len(fds))); errno != 0 {
+		return 0, unix.Errno(errno)
+	}
+	return int(pid), nil
+}
+
+// Exec replaces a direct init by its app with the caller's signal mask;
+// it returns only the error of a failed exec.
+func Exec(path string, argv, env []string) error {
+	cPath := C.CString(path)
+	defer C.free(unsafe.Pointer(cPath))
+	cArgv, freeArgv := cStrings(argv)
+	defer freeArgv()
+	cEnv, freeEnv := cStrings(env)
+	defer freeEnv()
+	return unix.Errno(C.exec_app(cPath, cArgv, cEnv))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // HostSharingProfiles are the built-in profiles the constructor knows to

@@ -16,7 +16,12 @@
 // needs the usual start, returns and lets hutch start as if nothing had
 // happened. Once the app has exited and the init has killed and reaped
 // the rest of the sandbox, the init reports the status and the monitor
-// leaves without waiting for the kernel to tear the init down.
+// leaves without waiting for the kernel to tear the init down. The direct
+// init hears the signals it relays through a C handler and a pipe
+// (RelayedSignalFD), not os/signal, which must not be used for them in a
+// direct child; it starts the app with posix_spawn (Spawn), with the
+// caller's signal mask and the relayed signals the caller ignored still
+// ignored, as every start does (CallerIgnoredSignals).
 //
 // Heap (heap.go): the link wraps mmap, through which the Go runtime of a
 // cgo binary maps memory, to ask for transparent huge pages on the first
