@@ -89,11 +89,13 @@ func TestInitStartsAreEquivalent(t *testing.T) {
 
 			// The app's signals are the caller's, whether the init forks
 			// the app or becomes it: the mask, and what the caller
-			// ignored (as nohup does) still ignored, nothing else. The
+			// ignored (as nohup does) still ignored, nothing else; HUP
+			// and TERM are relayed by the init, TTOU the Go runtime
+			// leaves alone. The
 			// caller here may ignore more than it asked: GNU make starts
 			// its recipes with posix_spawn, which leaves glibc's signals
 			// 32 and 33 ignored.
-			for _, trap := range []string{"", "HUP TERM"} {
+			for _, trap := range []string{"", "HUP TERM TTOU"} {
 				prepare := func(*exec.Cmd) {}
 				if trap != "" {
 					prepare = ignoringSignals(trap)

@@ -50,27 +50,38 @@ static const int init_relayed_signals[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SI
 // caller ignored, which the app ignores as well (see catch_relayed).
 static sigset_t caller_mask;
 static sigset_t caller_ignored;
-// glibc keeps the real-time signals 32 and 33 for itself (SIGCANCEL,
-// SIGSETXID); the raw bits of those the caller did not ignore.
-static unsigned long glibc_signals_not_ignored;
+// spawn_defaults are the signals the app starts with at their default
+// action: every one but those the caller ignored that still are in the
+// init. Those are the relayed ones (see catch_relayed) and the ones the Go
+// runtime leaves alone (SIGTTIN, SIGTTOU, and 32 to 34, which C libraries
+// keep for themselves); the runtime handles the rest, which the app's
+// spawn resets anyway. Naming them all spares the spawn a look at each
+// signal's action before it sets it, some 64 system calls.
+static sigset_t spawn_defaults;
 
-// record_caller_signals notes which relayed signals the caller ignored,
-// before the Go runtime puts its own handler on most of them. Whatever
-// the start, the app inherits them ignored, as it would without hutch
+// caller_ignores reads a signal's action with the raw system call: glibc's
+// sigaction refuses 32 and 33. The kernel's struct starts with the handler.
+static int caller_ignores(int sig) {
+	void *kernel_action[4] = {0};
+	return syscall(SYS_rt_sigaction, sig, NULL, kernel_action, 8) == 0 && kernel_action[0] == SIG_IGN;
+}
+
+// record_caller_signals notes which signals the caller ignored, before
+// the Go runtime puts its own handler on most of them. Whatever the start,
+// the app inherits the relayed ones ignored, as it would without hutch
 // (nohup).
 __attribute__((constructor)) static void record_caller_signals(void) {
-	for (const int *sig = init_relayed_signals; *sig; sig++) {
-		struct sigaction now;
-		if (sigaction(*sig, NULL, &now) == 0 && now.sa_handler == SIG_IGN)
+	spawn_defaults.__val[0] = ~0UL; // signals 1 to 64 are bits 0 to 63
+	spawn_defaults.__val[0] &= ~(1UL << (SIGKILL - 1) | 1UL << (SIGSTOP - 1));
+	for (const int *sig = init_relayed_signals; *sig; sig++)
+		if (caller_ignores(*sig)) {
 			sigaddset(&caller_ignored, *sig);
-	}
-	// glibc's sigaction refuses its own signals; the kernel's struct
-	// starts with the handler.
-	for (int sig = 32; sig <= 33; sig++) {
-		void *kernel_action[4] = {0};
-		if (syscall(SYS_rt_sigaction, sig, NULL, kernel_action, 8) == 0 && kernel_action[0] != SIG_IGN)
-			glibc_signals_not_ignored |= 1UL << (sig - 1);
-	}
+			spawn_defaults.__val[0] &= ~(1UL << (*sig - 1));
+		}
+	const int untouched[] = {SIGTTIN, SIGTTOU, 32, 33, 34};
+	for (size_t i = 0; i < sizeof untouched / sizeof untouched[0]; i++)
+		if (caller_ignores(untouched[i]))
+			spawn_defaults.__val[0] &= ~(1UL << (untouched[i] - 1));
 }
 static int relay_pipe[2] = {-1, -1};
 
@@ -466,21 +477,16 @@ static int spawn_app(pid_t *pid, const char *path, char *const argv[], char *con
 	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
 	if (new_group)
 		flags |= POSIX_SPAWN_SETPGROUP;
-	// glibc's spawn sets the two real-time signals it keeps for itself to
-	// SIG_IGN in the child unless told otherwise, and an ignored signal
-	// stays ignored across the exec: the app would start with them
-	// ignored where the caller did not. sigaddset refuses them, hence the
-	// bits (signal n is bit n-1).
-	sigset_t dfl;
-	sigemptyset(&dfl);
-	dfl.__val[0] |= glibc_signals_not_ignored;
+	// Without SETSIGDEF glibc's spawn would also set its own signals 32
+	// and 33 to SIG_IGN in the child, and an ignored signal stays ignored
+	// across the exec.
 	err = posix_spawnattr_setflags(&attr, flags);
 	if (!err)
 		err = posix_spawnattr_setpgroup(&attr, 0);
 	if (!err)
 		err = posix_spawnattr_setsigmask(&attr, &caller_mask);
 	if (!err)
-		err = posix_spawnattr_setsigdefault(&attr, &dfl);
+		err = posix_spawnattr_setsigdefault(&attr, &spawn_defaults);
 	for (int i = 0; !err && i < nfds; i++)
 		err = posix_spawn_file_actions_adddup2(&actions, fds[i], fds[i]);
 	if (!err)
@@ -500,7 +506,7 @@ static int exec_app(const char *path, char *const argv[], char *const envp[]) {
 }
 
 static int init_relayed_signal(int i) { return init_relayed_signals[i]; }
-static int caller_ignores(int sig) { return sigismember(&caller_ignored, sig); }
+static int caller_ignored_signal(int sig) { return sigismember(&caller_ignored, sig); }
 static int direct_channel(void) { return direct_fd; }
 static const char *host_sharing_profile(int i) { return host_sharing_profiles[i]; }
 static pid_t fallen_back_child(void) { return fallen_back; }
@@ -583,7 +589,7 @@ func InitRelayedSignals() []unix.Signal {
 func CallerIgnoredSignals() []unix.Signal {
 	var sigs []unix.Signal
 	for _, sig := range InitRelayedSignals() {
-		if C.caller_ignores(C.int(sig)) == 1 {
+		if C.caller_ignored_signal(C.int(sig)) == 1 {
 			sigs = append(sigs, sig)
 		}
 	}
