@@ -43,6 +43,9 @@ type joinedConfig struct {
 	// StateRoot is the host side's: inside the joined user namespace
 	// the effective uid may differ from the caller's.
 	StateRoot string `json:"state_root"`
+	// IgnoredSignals are those hutch's caller ignored: the launcher,
+	// started by hutch's Go runtime, sees most of them reset.
+	IgnoredSignals []unix.Signal `json:"ignored_signals,omitempty"`
 }
 
 // joinTarget finds the running sandbox whose namespaces the spec joins.
@@ -109,7 +112,8 @@ func startJoined(spec *Spec, opts Options, target *Record, kinds []Kind) (*Sandb
 		}
 		files[fd] = uintptr(fd)
 	}
-	cfg := joinedConfig{Spec: spec, Environ: opts.Environ, Cwd: opts.Cwd, Protected: opts.Protected, Detach: opts.Detach, StatusFD: -1, StateRoot: StateRoot()}
+	cfg := joinedConfig{Spec: spec, Environ: opts.Environ, Cwd: opts.Cwd, Protected: opts.Protected, Detach: opts.Detach, StatusFD: -1, StateRoot: StateRoot(),
+		IgnoredSignals: early.CallerIgnoredSignals()}
 	if opts.Status != nil {
 		cfg.StatusFD = len(files)
 		files = append(files, opts.Status.Fd())
@@ -176,7 +180,8 @@ func RunJoined(args []string) int {
 	joinedStateRoot = cfg.StateRoot
 	// The joined kinds are this process's own now: the new sandbox keeps
 	// them by not creating them, as for any kind that is not new.
-	opts := Options{Environ: cfg.Environ, Cwd: cfg.Cwd, Protected: cfg.Protected, Detach: cfg.Detach, joined: true}
+	opts := Options{Environ: cfg.Environ, Cwd: cfg.Cwd, Protected: cfg.Protected, Detach: cfg.Detach, joined: true,
+		ignoredSignals: cfg.IgnoredSignals}
 	if cfg.StatusFD >= 0 {
 		opts.Status = os.NewFile(uintptr(cfg.StatusFD), "status")
 	}

@@ -43,8 +43,9 @@ type Options struct {
 	// (pids and namespace ids), one with the exit code.
 	Status *os.File
 	// joined is set in the launcher re-executed inside a joined sandbox's
-	// namespaces (see join.go).
-	joined bool
+	// namespaces (see join.go), with the signals hutch's caller ignored.
+	joined         bool
+	ignoredSignals []unix.Signal
 }
 
 // Sandbox is a started sandbox, seen from the host.
@@ -168,8 +169,16 @@ func newInitConfig(spec *Spec, opts Options, plan idmap.Plan, filter *seccomp.Pr
 		StatusFD:  -1,
 		// Named sandboxes record them; the status fd reports them.
 		ReportNamespaces: spec.Name != "" || opts.Status != nil,
-		IgnoredSignals:   early.CallerIgnoredSignals(),
+		IgnoredSignals:   callerIgnoredSignals(opts),
 	}
+}
+
+// callerIgnoredSignals are the relayed signals hutch's caller ignored.
+func callerIgnoredSignals(opts Options) []unix.Signal {
+	if opts.joined {
+		return opts.ignoredSignals
+	}
+	return early.CallerIgnoredSignals()
 }
 
 func (l *launch) start(plan idmap.Plan) (*Sandbox, error) {
@@ -277,32 +286,57 @@ func (l *launch) startInit(cfg *initConfig, stdio, extra []*os.File, setsid, die
 	if dieWithParent {
 		attr.Sys.Pdeathsig = syscall.SIGKILL
 	}
-	restoreLimit := func() {}
-	if opts.joined {
-		// The joined sandbox's init forbade new user namespaces inside its
-		// own; this one, a child of it, is made by hutch, which holds
-		// CAP_SYS_RESOURCE there, and the limit returns at once. The app
-		// of that sandbox cannot use the moment: its seccomp filter denies
-		// CLONE_NEWUSER (the limit is only lifted where it was 0, that
-		// is where the filter is on).
-		if n, err := readUsernsLimit(); err == nil && n == 0 {
-			if err := writeUsernsLimit(1); err != nil {
-				parentEnd.Close()
-				return 0, nil, errorf("allow a user namespace in the joined sandbox: %w", err)
-			}
-			restoreLimit = func() { writeUsernsLimit(0) }
-		}
-	}
-	pid, _, err := syscall.StartProcess("/proc/self/exe", []string{"hutch", InitArg, strconv.Itoa(fds[0])}, attr)
-	restoreLimit()
+	pid, err := startInitProcess(attr, fds[0], opts.joined)
 	if err != nil {
 		parentEnd.Close()
+		var e *Error
+		if errors.As(err, &e) {
+			return 0, nil, err
+		}
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EUSERS) {
 			return 0, nil, errorf("create namespaces: %w: %s", err, usernsHint())
 		}
 		return 0, nil, errorf("start sandbox init: %w", err)
 	}
 	return pid, parentEnd, nil
+}
+
+// joinedUsernsLimit is the limit on user namespaces a launcher inside a
+// joined sandbox sets for the moment it makes its own: above the number
+// that may still exist below the joined one, every other sandbox that
+// joined it among them, those still being torn down too (the kernel frees
+// a user namespace after its last process has gone).
+const joinedUsernsLimit = 1 << 20
+
+// startInitProcess re-executes hutch as a sandbox's init in new
+// namespaces. Inside a joined sandbox, whose init forbade new user
+// namespaces inside its own (max_user_namespaces 0), the launcher lifts
+// the limit for the moment of the clone: it holds CAP_SYS_RESOURCE there,
+// and no app in that namespace can use the moment, since their seccomp
+// filters deny CLONE_NEWUSER (the limit is only 0 where the filter is on).
+// Two launchers joining at once may put the limit back under each other's
+// clone, hence the retries.
+func startInitProcess(attr *syscall.ProcAttr, channelFD int, joined bool) (int, error) {
+	args := []string{"hutch", InitArg, strconv.Itoa(channelFD)}
+	for attempt := 0; ; attempt++ {
+		lifted := false
+		if joined {
+			if n, err := readUsernsLimit(); err == nil && n == 0 {
+				if err := writeUsernsLimit(joinedUsernsLimit); err != nil {
+					return 0, errorf("allow a user namespace in the joined sandbox: %w", err)
+				}
+				lifted = true
+			}
+		}
+		pid, _, err := syscall.StartProcess("/proc/self/exe", args, attr)
+		if lifted {
+			writeUsernsLimit(0)
+		}
+		if err == nil || !joined || !errors.Is(err, unix.ENOSPC) || attempt == 4 {
+			return pid, err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
 }
 
 // started records a started sandbox: its state for a named one, its

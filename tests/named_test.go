@@ -263,6 +263,27 @@ func TestShareNetWithAnotherSandbox(t *testing.T) {
 	if r.code != 0 || strings.TrimSpace(r.stdout) != "pong" {
 		t.Errorf("client sharing the server's net namespace: %s", r)
 	}
+	// Another client while the first still runs, and one straight after
+	// the last, whose user namespace the kernel may not have freed yet:
+	// each joining launcher makes a user namespace inside the server's,
+	// where the server's init allowed none.
+	first, _ := c.startHutch("--share-net-with", "server", "--", "sh", "-c", "echo ready; sleep 30")
+	r = c.run(append([]string{"--share-net-with", "server"}, probe("dial", "127.0.0.1:8765")...)...)
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "pong" {
+		t.Errorf("a second client sharing the server's net namespace: %s", r)
+	}
+	first.Process.Signal(syscall.SIGTERM)
+	first.Wait()
+	// The launcher re-executed inside the server's namespaces hands the
+	// app the signals hutch's caller ignored, as every start does.
+	r = c.runWith(ignoringSignals("HUP TERM TTOU"), "--share-net-with", "server", "--", "cat", "/proc/self/status")
+	if r.code != 0 {
+		t.Fatalf("a sandbox sharing the server's net namespace: %s", r)
+	}
+	want := signalState(t, withoutHutch(c, ignoringSignals("HUP TERM TTOU"), "cat", "/proc/self/status"))
+	if got := signalState(t, r.stdout); got != want {
+		t.Errorf("a joining sandbox's app has %s, without hutch %s\n%s", got, want, r)
+	}
 	// Without sharing, the server's loopback is out of reach.
 	r = c.run(probe("dial", "127.0.0.1:8765")...)
 	if r.code == 0 || !strings.Contains(r.stdout, "ECONNREFUSED") {
