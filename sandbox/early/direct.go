@@ -612,24 +612,39 @@ func cStrings(strs []string) (v **C.char, free func()) {
 	}
 }
 
+// command is a command line in C: the path, argv and envp, and a
+// function that frees them.
+type command struct {
+	path       *C.char
+	argv, envp **C.char
+	free       func()
+}
+
+func cCommand(path string, argv, env []string) command {
+	cPath := C.CString(path)
+	cArgv, freeArgv := cStrings(argv)
+	cEnv, freeEnv := cStrings(env)
+	return command{cPath, cArgv, cEnv, func() {
+		C.free(unsafe.Pointer(cPath))
+		freeArgv()
+		freeEnv()
+	}}
+}
+
 // Spawn starts the app of a direct init with the caller's signal mask
 // (see spawn_app), in a process group of its own when newGroup is set,
 // with fds (stdio and the kept descriptors) open across the exec. It
 // returns once the exec has succeeded or failed; its error is the exec's.
 // Call it on the thread whose time namespace the app must enter.
 func Spawn(path string, argv, env []string, newGroup bool, fds []int) (int, error) {
-	cPath := C.CString(path)
-	defer C.free(unsafe.Pointer(cPath))
-	cArgv, freeArgv := cStrings(argv)
-	defer freeArgv()
-	cEnv, freeEnv := cStrings(env)
-	defer freeEnv()
+	cmd := cCommand(path, argv, env)
+	defer cmd.free()
 	cFDs := make([]C.int, len(fds)+1)
 	for i, fd := range fds {
 		cFDs[i] = C.int(fd)
 	}
 	var pid C.pid_t
-	if errno := C.spawn_app(&pid, cPath, cArgv, cEnv, C.int(boolInt(newGroup)), &cFDs[0], C.int(len(fds))); errno != 0 {
+	if errno := C.spawn_app(&pid, cmd.path, cmd.argv, cmd.envp, C.int(boolInt(newGroup)), &cFDs[0], C.int(len(fds))); errno != 0 {
 		return 0, unix.Errno(errno)
 	}
 	return int(pid), nil
@@ -638,13 +653,9 @@ func Spawn(path string, argv, env []string, newGroup bool, fds []int) (int, erro
 // Exec replaces a direct init by its app with the caller's signal mask;
 // it returns only the error of a failed exec.
 func Exec(path string, argv, env []string) error {
-	cPath := C.CString(path)
-	defer C.free(unsafe.Pointer(cPath))
-	cArgv, freeArgv := cStrings(argv)
-	defer freeArgv()
-	cEnv, freeEnv := cStrings(env)
-	defer freeEnv()
-	return unix.Errno(C.exec_app(cPath, cArgv, cEnv))
+	cmd := cCommand(path, argv, env)
+	defer cmd.free()
+	return unix.Errno(C.exec_app(cmd.path, cmd.argv, cmd.envp))
 }
 
 func boolInt(b bool) int {
