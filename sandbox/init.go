@@ -68,6 +68,11 @@ func runInit(fd int) int {
 	if err != nil {
 		return in.fail(err)
 	}
+	if in.cfg.ControlFD >= 0 {
+		// The processes hutch exec starts are not the caller's of hutch
+		// run: they get the signals it ignored at their default again.
+		catchAgain(sigs, cfg.IgnoredSignals)
+	}
 	if err := ch.send(initMessage{Type: msgStarted, PID: app, Namespaces: in.namespaces}); err != nil {
 		unix.Kill(app, unix.SIGKILL)
 	}
@@ -108,6 +113,13 @@ var initName = []byte("hutch-init\x00")
 func ignoreCallerIgnored(sigs []unix.Signal) {
 	for _, sig := range sigs {
 		signal.Ignore(sig)
+	}
+}
+
+// catchAgain catches, on ch, signals ignored so far.
+func catchAgain(ch chan os.Signal, sigs []unix.Signal) {
+	for _, sig := range sigs {
+		signal.Notify(ch, sig)
 	}
 }
 

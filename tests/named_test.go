@@ -184,6 +184,41 @@ func TestExecPassesStdioAndStatus(t *testing.T) {
 // where the app started, as runc exec starts in the container's working
 // directory, unless --cwd says otherwise, and that --env takes only a
 // variable's name before its "=".
+// TestExecSignalsAreTheirOwn checks that the signals the caller of hutch
+// run ignored stay ignored in its app, but not in what hutch exec starts
+// later on behalf of someone else.
+func TestExecSignalsAreTheirOwn(t *testing.T) {
+	c := newCaller(t)
+	r := c.runWith(ignoringSignals("HUP TERM"), "--name", "nohup", "--detach", "--", "sleep", "1000")
+	if r.code != 0 {
+		t.Fatalf("run --detach: %s", r)
+	}
+	t.Cleanup(func() { c.hutch("stop", "--timeout", "0", "nohup") })
+	app := c.hutch("exec", "nohup", "--", "sh", "-c", "cat /proc/$(pgrep -x sleep)/status")
+	if got := ignoredSignals(t, app.stdout); got&(1<<0|1<<14) != 1<<0|1<<14 {
+		t.Errorf("the app of a caller ignoring SIGHUP and SIGTERM ignores %#x\n%s", got, app)
+	}
+	r = c.hutch("exec", "nohup", "--", "cat", "/proc/self/status")
+	if got := ignoredSignals(t, r.stdout); got&(1<<0|1<<14) != 0 {
+		t.Errorf("hutch exec's process ignores %#x, the caller of hutch run's signals\n%s", got, r)
+	}
+}
+
+// ignoredSignals is the SigIgn mask of a /proc/PID/status.
+func ignoredSignals(t *testing.T, status string) uint64 {
+	t.Helper()
+	for _, l := range lines(status) {
+		if v, ok := strings.CutPrefix(l, "SigIgn:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	t.Fatalf("no SigIgn in %q", status)
+	return 0
+}
+
 func TestExecWorkingDirectoryAndEnv(t *testing.T) {
 	c := newCaller(t)
 	c.detachWith("wd", []string{"--chdir", "/usr/share"}, "sleep", "1000")
