@@ -55,15 +55,17 @@ func runInit(fd int) int {
 		return in.fail(errorf("init: unexpected descriptors with the spec"))
 	}
 	in := &inside{cfg: &cfg, spec: cfg.Spec, ch: ch}
-	ignoreCallerIgnored(cfg.IgnoredSignals)
 	path, err := in.setup()
 	if err != nil {
 		return in.fail(err)
 	}
+	// Once they are caught: catching one the caller ignored would undo
+	// the ignoring.
+	sigs := signals.caught()
+	ignoreCallerIgnored(cfg.IgnoredSignals)
 	if in.spec.Process.AsPID1 {
 		return in.execAsPID1(path)
 	}
-	sigs := signals.caught()
 	app, err := in.startApp(path)
 	if err != nil {
 		return in.fail(err)
