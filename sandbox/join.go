@@ -76,6 +76,19 @@ func joinTarget(spec *Spec) (*Record, []Kind, error) {
 	if !rec.alive() {
 		return nil, nil, fmt.Errorf("sandbox %s is not running (%s)", name, rec.Status)
 	}
+	if rec.Spec != nil {
+		for _, k := range kinds {
+			if rec.Spec.NewShares(k) {
+				continue
+			}
+			// Not the target's own: it belongs to the host or to another
+			// sandbox's user namespace, where the launcher has no say.
+			if other, ok := rec.Spec.Namespaces[k].Joined(); ok {
+				return nil, nil, fmt.Errorf("sandbox %s shares its %s namespace with sandbox %s: use --share-%s-with %s", name, k, other, k, other)
+			}
+			return nil, nil, fmt.Errorf("sandbox %s shares the host's %s namespace: use --share-%s", name, k, k)
+		}
+	}
 	return rec, kinds, nil
 }
 

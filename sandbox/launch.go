@@ -293,6 +293,11 @@ func (l *launch) startInit(cfg *initConfig, stdio, extra []*os.File, setsid, die
 		if errors.As(err, &e) {
 			return 0, nil, err
 		}
+		if opts.joined && errors.Is(err, unix.ENOSPC) {
+			// The host's limit is not the one hit: the sandbox joined, or
+			// one it joined in turn, allows no user namespace inside.
+			return 0, nil, errorf("create namespaces: %w: the sandbox joined, or one whose namespaces it joined, allows no user namespaces inside (security.nested_userns)", err)
+		}
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EUSERS) {
 			return 0, nil, errorf("create namespaces: %w: %s", err, usernsHint())
 		}

@@ -65,6 +65,15 @@ func (s Share) Joined() (string, bool) {
 	return name, ok && name != ""
 }
 
+// sharedWith names what the namespace of kind k, not a new one, is
+// shared with.
+func (s *Spec) sharedWith(k Kind) string {
+	if name, ok := s.Namespaces[k].Joined(); ok {
+		return "sandbox " + name
+	}
+	return "the host"
+}
+
 // MountType is what a Mount entry makes.
 type MountType string
 
@@ -288,7 +297,7 @@ func (s *Spec) Validate() error {
 		return fmt.Errorf("mounts and root need a new mount namespace, but it is shared with the host")
 	}
 	if (s.Hostname != "" || s.Domainname != "") && !s.NewShares(NSUTS) {
-		return fmt.Errorf("hostname needs a new uts namespace, but it is shared with the host")
+		return fmt.Errorf("hostname needs a new uts namespace, but it is shared with %s", s.sharedWith(NSUTS))
 	}
 	if (s.MonotonicOffset != 0 || s.BoottimeOffset != 0) && !s.NewShares(NSTime) {
 		return fmt.Errorf("time offsets need a new time namespace, but it is shared with the host")

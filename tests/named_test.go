@@ -326,6 +326,29 @@ func TestShareNetWithAnotherSandbox(t *testing.T) {
 	}
 }
 
+// TestJoinErrorsNameTheCause checks joins that cannot work: each must
+// say why in terms of the sandboxes involved, not blame the host.
+func TestJoinErrorsNameTheCause(t *testing.T) {
+	c := newCaller(t)
+	c.detachWith("first", nil, "sleep", "1000")
+	c.detachWith("second", []string{"--share-uts-with", "first"}, "sleep", "1000")
+	c.detachWith("hostnet", []string{"--share-net"}, "sleep", "1000")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--share-uts-with", "second"}, "sandbox second shares its uts namespace with sandbox first: use --share-uts-with first"},
+		{[]string{"--share-net-with", "hostnet"}, "sandbox hostnet shares the host's net namespace: use --share-net"},
+		{[]string{"--share-ipc-with", "second"}, "the sandbox joined, or one whose namespaces it joined, allows no user namespaces inside"},
+		{[]string{"--share-uts-with", "first", "--hostname", "x"}, "hostname needs a new uts namespace, but it is shared with sandbox first"},
+	} {
+		r := c.run(append(tc.args, "--", "true")...)
+		if r.code != 125 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: %s\nwant exit 125 and %q", tc.args, r, tc.want)
+		}
+	}
+}
+
 func TestRootfsFolder(t *testing.T) {
 	busybox, err := exec.LookPath("busybox")
 	if err != nil {
