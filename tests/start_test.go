@@ -173,6 +173,24 @@ func signalState(t *testing.T, status string) string {
 	return strings.Join(state, ", ")
 }
 
+// TestKeptFDAfterMisleadingValues keeps a descriptor named after option
+// values that look like the end of the options or like -p: the direct
+// start's scan of the command line in C, which does not know each
+// option's arguments, must not lose it.
+func TestKeptFDAfterMisleadingValues(t *testing.T) {
+	for _, args := range [][]string{
+		{"--setenv", "SEP", "--", "--keep-fd", "7"},
+		{"--setenv", "FLAGS", "-p", "--keep-fd", "7"},
+		{"--setenv", "SEP", "--", "--json-status-fd", "6", "--keep-fd", "7"},
+	} {
+		c := newCaller(t)
+		r := c.runWith(c.leakingFDs(), append(args, "--", "sh", "-c", "test -e /proc/self/fd/7 && echo kept")...)
+		if r.code != 0 || strings.TrimSpace(r.stdout) != "kept" {
+			t.Errorf("%v: %s", args, r)
+		}
+	}
+}
+
 // initCommandLine runs a sandbox with args and returns the words of its
 // init's command line.
 func initCommandLine(c *caller, args ...string) []string {

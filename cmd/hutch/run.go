@@ -13,6 +13,7 @@ import (
 
 	"github.com/hutch-sandbox/hutch/profiles"
 	"github.com/hutch-sandbox/hutch/sandbox"
+	"github.com/hutch-sandbox/hutch/sandbox/early"
 )
 
 // runFlags collects what the run options say; the layer holds the options
@@ -334,7 +335,16 @@ func pathErr(what, given string, err error) error {
 // inheritedFD checks that hutch's caller passed the descriptor fd: it is
 // open and not close-on-exec. Every descriptor hutch opens itself is
 // close-on-exec, and none inherited through exec can be.
+//
+// A direct child (see package early) has already closed every descriptor
+// its constructor did not read as kept from the command line, which it
+// scans without knowing each option's arguments: a value like "--" or
+// "-p" can mislead it. Such a child gives way to the usual start, whose
+// descriptors are all still open.
 func inheritedFD(fd int) error {
+	if early.DirectChild() && !slices.Contains(early.KeptFDs(), fd) {
+		early.FallBack()
+	}
 	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
 	if err != nil || flags&unix.FD_CLOEXEC != 0 {
 		return fmt.Errorf("descriptor %d is not open", fd)
