@@ -134,6 +134,28 @@ func TestBroadCurrentDirectoryRefused(t *testing.T) {
 			t.Errorf("-p %s from %s: want 125 and %q\n%s", tc.profile, tc.dir, tc.says, r)
 		}
 	}
+	// Through symbolic links, as a shell's PWD names them, and from a
+	// directory that holds the home.
+	rootLink, homeLink := filepath.Join(c.base, "rootlink"), filepath.Join(c.base, "homelink")
+	for _, l := range [][2]string{{"/", rootLink}, {c.home, homeLink}} {
+		if err := os.Symlink(l[0], l[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ dir, home, says string }{
+		{rootLink, c.home, "the whole host file system"},
+		{c.home, homeLink, "your whole home"},
+		{homeLink, c.home, "your whole home"},
+		{c.base, c.home, "your whole home"},
+	} {
+		r := c.runWith(func(cmd *exec.Cmd) {
+			cmd.Dir = tc.dir
+			cmd.Env = append(cmd.Env, "PWD="+tc.dir, "HOME="+tc.home)
+		}, "-p", "untrusted", "--", "true")
+		if r.code != 125 || !strings.Contains(r.stderr, tc.says) {
+			t.Errorf("-p untrusted from %s with HOME %s: want 125 and %q\n%s", tc.dir, tc.home, tc.says, r)
+		}
+	}
 	if r := c.runWith(func(cmd *exec.Cmd) { cmd.Dir = c.home }, "-p", "untrusted", "--bind", c.home, c.home, "--", "true"); r.code != 0 {
 		t.Errorf("the home bound on the command line: %s", r)
 	}

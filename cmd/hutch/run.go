@@ -434,19 +434,31 @@ func (f *runFlags) spec(args []string) (*sandbox.Spec, *profiles.Resolved, error
 // /tmp, see every process's /proc, or append to ~/.bashrc, and nothing
 // would say so. The same bind given on the command line is the caller's
 // explicit wish and passes.
+//
+// Paths are compared with their symbolic links resolved: the working
+// directory may be a link to / or to the home, and the home itself a link.
+// A directory above the home counts as the home.
 func checkBroadBinds(mounts, fromCLI []sandbox.Mount, home string) error {
+	if resolved, err := filepath.EvalSymlinks(home); err == nil && home != "" {
+		home = resolved
+	}
 	for _, m := range mounts {
 		if m.Type != sandbox.Bind && m.Type != sandbox.DevBind {
 			continue
 		}
-		if m.Source != "/" && (home == "" || m.Source != home) {
+		source, err := filepath.EvalSymlinks(m.Source)
+		if err != nil {
+			continue // a missing source fails the start on its own
+		}
+		coversHome := home != "" && (source == home || strings.HasPrefix(home, source+"/"))
+		if source != "/" && !coversHome {
 			continue
 		}
 		if slices.ContainsFunc(fromCLI, func(c sandbox.Mount) bool { return c.Source == m.Source && c.Target == m.Target }) {
 			continue
 		}
 		what := "the whole host file system"
-		if m.Source != "/" {
+		if source != "/" {
 			what = "your whole home, ~/.bashrc included"
 		}
 		return fmt.Errorf("run: the profile binds %s read-write at %s, which gives the sandbox %s; run it from a project directory, or bind that on the command line (--bind) if you mean it", m.Source, m.Target, what)
