@@ -412,6 +412,10 @@ func TestSpecErrors(t *testing.T) {
 		{[]string{"hostshare"}, &Profile{Namespaces: map[sandbox.Kind]sandbox.Share{}}, "profile hostshare: hostname needs a new uts namespace, but it is shared with the host", testCaller},
 		{nil, &Profile{Hostname: new("x"), Namespaces: map[sandbox.Kind]sandbox.Share{sandbox.NSUTS: sandbox.Host}},
 			"profile default with the command line's options: hostname needs a new uts namespace, but it is shared with the host", testCaller},
+		// A mount at / after others, as the default profile's home tmpfs
+		// makes with HOME=/.
+		{nil, &Profile{Mounts: []sandbox.Mount{{Type: sandbox.Tmpfs, Target: "/"}}},
+			"profile default with the command line's options: mount 14 (tmpfs /): a mount at / would hide the 13 before it; only the first may cover / (is a variable such as HOME /?)", testCaller},
 		// Layers from the CLI are checked too.
 		{nil, &Profile{Mounts: []sandbox.Mount{{Type: sandbox.Bind, Source: "rel", Target: "/x"}}},
 			`profile default with the command line's options: mount 14 (bind /x): source "rel" is not an absolute path`, testCaller},

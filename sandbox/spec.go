@@ -309,6 +309,11 @@ func (s *Spec) Validate() error {
 		if m.Type == Mqueue && !s.NewShares(NSIPC) {
 			return fmt.Errorf("mount %d: mqueue needs a new ipc namespace", i+1)
 		}
+		if i > 0 && path.Clean(m.Target) == "/" {
+			// As with HOME=/ (systemd's DynamicUser, some distributions'
+			// nobody) and the default profile's tmpfs at ${HOME}.
+			return fmt.Errorf("mount %d (%s /): a mount at / would hide the %d before it; only the first may cover / (is a variable such as HOME /?)", i+1, m.Type, i)
+		}
 	}
 	if s.Process.Cwd != "" && !path.IsAbs(s.Process.Cwd) {
 		return fmt.Errorf("cwd %q is not an absolute path", s.Process.Cwd)
