@@ -79,6 +79,19 @@ func (p *Profile) apply(src *Profile) {
 			return set
 		})
 	}
+	// A later unset drops what earlier layers set, patterns included;
+	// what this same layer sets stays (Set is applied after Unset).
+	for k := range p.Env.Set {
+		if _, own := src.Env.Set[k]; own {
+			continue
+		}
+		for _, u := range src.Env.Unset {
+			if sandbox.EnvNameMatches(u, k) {
+				delete(p.Env.Set, k)
+				break
+			}
+		}
+	}
 	p.Env.Unset = appendNew(p.Env.Unset, src.Env.Unset)
 
 	over(&p.Time.MonotonicOffset, src.Time.MonotonicOffset)

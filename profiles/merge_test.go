@@ -357,6 +357,50 @@ func TestProfilesMergeInOrderThenLayers(t *testing.T) {
 	}
 }
 
+// TestUnsetPatternsAndLaterSets checks that an unset, a pattern too,
+// drops what was set before it and what the caller passes, and that a set
+// after it wins, across profiles and the command line alike.
+func TestUnsetPatternsAndLaterSets(t *testing.T) {
+	l, _ := testLoader(t, map[string]string{
+		"setlc":   "[env]\nset = { LC_ALL = \"C\", LC_TIME = \"C\" }\n",
+		"unsetlc": "[env]\nunset = [\"LC_*\"]\n",
+		"plain":   "description = \"nothing\"\n",
+	})
+	caller := []string{"LC_CTYPE=caller", "OTHER=caller"}
+	tests := []struct {
+		names []string
+		layer func(*Profile)
+		want  []string
+	}{
+		{[]string{"setlc", "unsetlc"}, nil, []string{"OTHER=caller"}},
+		{[]string{"unsetlc", "setlc"}, nil, []string{"OTHER=caller", "LC_ALL=C", "LC_TIME=C"}},
+		{[]string{"unsetlc"}, func(p *Profile) { p.SetEnv("LC_ALL", "C.UTF-8") }, []string{"OTHER=caller", "LC_ALL=C.UTF-8"}},
+		{[]string{"plain"}, func(p *Profile) { p.UnsetEnv("LC_*"); p.SetEnv("LC_ALL", "C.UTF-8") }, []string{"OTHER=caller", "LC_ALL=C.UTF-8"}},
+		{[]string{"plain"}, func(p *Profile) { p.SetEnv("LC_ALL", "C.UTF-8"); p.UnsetEnv("LC_*") }, []string{"OTHER=caller"}},
+		{[]string{"setlc"}, func(p *Profile) { p.UnsetEnv("LC_T*") }, []string{"LC_CTYPE=caller", "OTHER=caller", "LC_ALL=C"}},
+	}
+	for _, tc := range tests {
+		layer := &Profile{}
+		if tc.layer != nil {
+			tc.layer(layer)
+		}
+		r, err := l.Resolve(tc.names, layer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Without the default profile's clear, the caller's variables
+		// show whether the unset reached them.
+		r.Profile.Env.Clear = nil
+		s, err := r.Spec([]string{"x"}, testCaller)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if env := s.Process.Env.Apply(caller); !slices.Equal(env, tc.want) {
+			t.Errorf("%v with the layer: environment %v, want %v", tc.names, env, tc.want)
+		}
+	}
+}
+
 func TestSharingUTSClearsHostname(t *testing.T) {
 	layer := &Profile{}
 	layer.SetNamespace(sandbox.NSUTS, sandbox.Host)

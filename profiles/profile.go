@@ -153,9 +153,14 @@ func (p *Profile) SetEnv(k, v string) {
 	p.Env.Unset = slices.DeleteFunc(p.Env.Unset, func(u string) bool { return u == k })
 }
 
-// UnsetEnv removes a variable (--unsetenv K).
+// UnsetEnv removes a variable, or those a pattern matches (--unsetenv
+// K), set before it or inherited.
 func (p *Profile) UnsetEnv(k string) {
-	delete(p.Env.Set, k)
+	for name := range p.Env.Set {
+		if sandbox.EnvNameMatches(k, name) {
+			delete(p.Env.Set, name)
+		}
+	}
 	p.Env.Unset = append(p.Env.Unset, k)
 }
 

@@ -125,11 +125,14 @@ func (m Mount) IsBind() bool { return m.Type == Bind || m.Type == ROBind || m.Ty
 type Env struct {
 	Clear bool              `json:"clear,omitempty"` // start from nothing but Keep
 	Keep  []string          `json:"keep,omitempty"`  // names (or patterns like LC_*) kept when Clear is set
-	Set   map[string]string `json:"set,omitempty"`   // values set (after Keep)
-	Unset []string          `json:"unset,omitempty"` // names removed last
+	Set   map[string]string `json:"set,omitempty"`   // values set (after Keep and Unset)
+	Unset []string          `json:"unset,omitempty"` // names (or patterns) removed from the caller's
 }
 
-// Apply computes the app's environment from the caller's.
+// Apply computes the app's environment from the caller's. Unset removes
+// what the caller's environment gives, not what Set sets: a layer that
+// unsets a variable after another set it drops it from Set (see
+// profiles), and one that sets it after an unset pattern keeps it.
 func (e Env) Apply(caller []string) []string {
 	vars := map[string]string{}
 	var order []string
@@ -144,7 +147,7 @@ func (e Env) Apply(caller []string) []string {
 		if !ok || k == "" {
 			continue
 		}
-		if e.Clear && !matchesAny(e.Keep, k) {
+		if e.Clear && !matchesAny(e.Keep, k) || matchesAny(e.Unset, k) {
 			continue
 		}
 		put(k, v)
@@ -159,13 +162,14 @@ func (e Env) Apply(caller []string) []string {
 	}
 	out := make([]string, 0, len(order))
 	for _, k := range order {
-		if matchesAny(e.Unset, k) {
-			continue
-		}
 		out = append(out, k+"="+vars[k])
 	}
 	return out
 }
+
+// EnvNameMatches reports whether a variable name matches a name or shell
+// pattern (LC_*) of Keep or Unset.
+func EnvNameMatches(pattern, name string) bool { return matchesAny([]string{pattern}, name) }
 
 // matchesAny reports whether name matches one of the names or shell
 // patterns (LC_*).
