@@ -34,8 +34,8 @@ func Parse(source string, data []byte, vars Vars) (*Profile, error) {
 		if _, err := toml.Decode(text, &raw); err != nil {
 			var pe toml.ParseError
 			if errors.As(err, &pe) {
-				line, col := max(pe.Position.Line, 1), max(pe.Position.Col, 1)
-				return nil, &Error{Source: source, Line: line, Col: col, Msg: pe.Message, Err: err}
+				at := syntaxErrorPos(text, pe.Position)
+				return nil, &Error{Source: source, Line: at.line, Col: at.col, Msg: pe.Message, Err: err}
 			}
 			return nil, fmt.Errorf("%s: %w", source, err)
 		}
@@ -48,6 +48,18 @@ func Parse(source string, data []byte, vars Vars) (*Profile, error) {
 	}
 	p.loc = d.loc
 	return p, nil
+}
+
+// syntaxErrorPos is where a TOML syntax error is, from its byte offset:
+// the library's own column is one line early for an error at the start
+// of a line (it gives "2:19" for "2:1"), and its line one late for one at
+// a line's end.
+func syntaxErrorPos(text string, p toml.Position) pos {
+	if p.Start <= 0 || p.Start > len(text) {
+		return pos{max(p.Line, 1), max(p.Col, 1)}
+	}
+	lineStart := strings.LastIndexByte(text[:p.Start], '\n') + 1
+	return pos{strings.Count(text[:p.Start], "\n") + 1, p.Start - lineStart + 1}
 }
 
 // errTooLarge reports a profile of more than maxProfileSize bytes; size

@@ -21,10 +21,16 @@ func TestParseErrors(t *testing.T) {
 		want string // the whole error text; src: is prepended
 	}{
 		// Syntax errors keep the TOML parser's own position.
+		// At the offending byte: the TOML library's own column is a line
+		// early at a line's start, its line a line late at a line's end.
 		{"syntax", "a = 1\nb = [1,\n 2\nc = 3\n",
-			"4:4: expected a comma (',') or array terminator (']'), but got 'c'"},
+			"4:1: expected a comma (',') or array terminator (']'), but got 'c'"},
+		{"syntax mid-line", "a = 1\nb = [1, 2 c]\n",
+			"2:11: expected a comma (',') or array terminator (']'), but got 'c'"},
+		{"unclosed table header", "description = \"x\"\n[mount\n",
+			"2:7: expected '.' or ']' to end table name, but got '\\n' instead"},
 		{"duplicate key", "hostname = \"a\"\nhostname = \"b\"\n",
-			"2:16: Key 'hostname' has already been defined."},
+			"2:1: Key 'hostname' has already been defined."},
 
 		// Unknown keys, at the key, everywhere.
 		{"unknown top-level key", "hostnme = \"x\"\n",
