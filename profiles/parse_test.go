@@ -219,6 +219,36 @@ web.toml:9:1: limits.files: unknown key`
 	}
 }
 
+// TestParseNesting refuses arrays nested deeper than maxNesting before the
+// TOML library, slow on deep nesting, sees them; brackets in strings and
+// comments do not count.
+func TestParseNesting(t *testing.T) {
+	deep := strings.Repeat("[", 200000)
+	tests := []struct {
+		name, text, want string
+	}{
+		{"deep array", "description = \"x\"\na = " + deep + "\n",
+			"web.toml:2:69: arrays and inline tables nested more than 64 deep"},
+		{"deep inline tables", "a = " + strings.Repeat("{b = ", 70) + "1" + strings.Repeat("}", 70) + "\n",
+			"web.toml:1:325: arrays and inline tables nested more than 64 deep"},
+	}
+	for _, tc := range tests {
+		_, err := Parse("web.toml", []byte(tc.text), nil)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: %v, want %s", tc.name, err, tc.want)
+		}
+	}
+	// Brackets in strings, multi-line ones with escapes included, and in
+	// comments are not nesting.
+	text := "description = \"" + strings.Repeat("[", 100) + "\\\"\"\n" +
+		"# " + strings.Repeat("{", 100) + "\n" +
+		"hostname = '''\n" + strings.Repeat("[", 100) + "\n'''\n" +
+		"[env]\nset = { A = \"\"\"" + strings.Repeat("[", 100) + "\\\n\"\"\" }\n"
+	if _, err := Parse("web.toml", []byte(text), nil); err != nil && strings.Contains(err.Error(), "nested") {
+		t.Errorf("brackets in strings and comments counted: %v", err)
+	}
+}
+
 func TestParseTooLarge(t *testing.T) {
 	data := []byte("# " + strings.Repeat("x", maxProfileSize) + "\n")
 	_, err := Parse("big.toml", data, nil)
