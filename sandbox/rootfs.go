@@ -689,6 +689,12 @@ func (b *rootBuilder) hideAndProtect() error {
 			if err := b.tmpfs(Mount{Type: Tmpfs, Target: at, Mode: 0o500, ReadOnly: true}); err != nil {
 				return errorf("hide %s at %s: %w", p, at, err)
 			}
+			// Covered, the directory cannot be renamed, but its parent
+			// could be, and a new directory of the same name made where
+			// hutch on the host looks for its state.
+			if err := b.pinAbove(at); err != nil {
+				return errorf("hide %s at %s: %w", p, at, err)
+			}
 		}
 	}
 	for _, p := range b.cfg.Protected {
@@ -804,23 +810,40 @@ func (b *rootBuilder) protect(p, at string) error {
 	if err := b.attach(tree, at, st.Mode&unix.S_IFMT == unix.S_IFDIR); err != nil {
 		return err
 	}
+	return b.pinAbove(at)
+}
+
+// pinAbove pins every directory between at and the root of the writable
+// mount it lies on: each becomes a mount point of its own, still
+// writable, which no one inside can rename or remove (EBUSY). The walk up
+// stops at the root of a mount (it cannot be renamed already, and neither
+// can what lies above it on that mount's behalf) or at a read-only mount.
+// The pins go top down: each clones the tree below its directory, which
+// bottom up would hold every pin made before, doubling the mounts at each
+// level (a file 17 directories deep took more than the kernel's 100,000).
+func (b *rootBuilder) pinAbove(at string) error {
+	var dirs []string
 	for dir := path.Dir(at); dir != "/"; dir = path.Dir(dir) {
-		pinned, err := b.pin(dir)
+		pinnable, err := b.pinnable(dir)
 		if err != nil {
 			return fmt.Errorf("pin %s: %w", dir, err)
 		}
-		if !pinned {
+		if !pinnable {
 			break
+		}
+		dirs = append(dirs, dir)
+	}
+	for _, dir := range slices.Backward(dirs) {
+		if err := b.pin(dir); err != nil {
+			return fmt.Errorf("pin %s: %w", dir, err)
 		}
 	}
 	return nil
 }
 
-// pin bind-mounts the directory dir onto itself, unless it is already the
-// root of a mount (then it cannot be renamed already, and neither can
-// what lies above it on that mount's behalf) or on a read-only mount. It
-// reports whether the walk up should go on.
-func (b *rootBuilder) pin(dir string) (bool, error) {
+// pinnable reports whether dir could be renamed: it is not the root of a
+// mount and lies on a writable one.
+func (b *rootBuilder) pinnable(dir string) (bool, error) {
 	fd, err := b.open(dir)
 	if err != nil {
 		return false, err
@@ -845,18 +868,23 @@ func (b *rootBuilder) pin(dir string) (bool, error) {
 	if err := unix.Fstatfs(fd, &fs); err != nil {
 		return false, err
 	}
-	if fs.Flags&unix.ST_RDONLY != 0 {
-		return false, nil
+	return fs.Flags&unix.ST_RDONLY == 0, nil
+}
+
+// pin bind-mounts the directory dir onto itself, the mounts below it
+// included.
+func (b *rootBuilder) pin(dir string) error {
+	fd, err := b.open(dir)
+	if err != nil {
+		return err
 	}
+	defer unix.Close(fd)
 	tree, err := unix.OpenTree(fd, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE)
 	if err != nil {
-		return false, err
+		return err
 	}
 	defer unix.Close(tree)
-	if err := unix.MoveMount(tree, "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
-		return false, err
-	}
-	return true, nil
+	return unix.MoveMount(tree, "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
 }
 
 // open resolves p inside the new root.

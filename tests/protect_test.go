@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -90,6 +91,61 @@ func TestStateDirectoryHiddenWherever(t *testing.T) {
 		if strings.TrimSpace(r.stdout) != "" {
 			t.Errorf("hutch's state shows at %s/hutch: %q", at, r.stdout)
 		}
+	}
+}
+
+// TestStateDirectoryParentsPinned keeps hutch's state directory where a
+// writable bind shows the directories above it, as with XDG_RUNTIME_DIR
+// (or TMPDIR) inside a project directory: the app must not rename one of
+// them and make a new directory of the same name, where hutch on the host
+// would look for its filter cache and control sockets next time.
+func TestStateDirectoryParentsPinned(t *testing.T) {
+	c := newCaller(t)
+	runtimeDir := filepath.Join(c.work, "x", "y", "run")
+	for _, d := range []string{filepath.Join(c.work, "x"), filepath.Join(c.work, "x", "y"), runtimeDir} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		c.own(d)
+	}
+	c.extraEnv = []string{"XDG_RUNTIME_DIR=" + runtimeDir}
+	c.mustRun("--", "true") // makes the state directory and its cache
+	r := c.mustRun("--bind", c.work, "/w", "--", "sh", "-c",
+		"mv /w/x/y /w/x/moved 2>/dev/null && echo moved y; mv /w/x/y/run /w/x/y/moved 2>/dev/null && echo moved run; "+
+			"mv /w/x /w/moved 2>/dev/null && echo moved x; touch /w/x/y/other && echo writable")
+	if strings.Contains(r.stdout, "moved") || !strings.Contains(r.stdout, "writable") {
+		t.Errorf("inside:\n%s", r)
+	}
+}
+
+// TestDeepProtectedBinary runs a copy of hutch kept 24 directories down a
+// directory the sandbox may write: each directory above it is pinned, and
+// the pins must not multiply the mounts (bottom up, each copied the ones
+// below, past the kernel's limit of 100,000 at 17 levels).
+func TestDeepProtectedBinary(t *testing.T) {
+	c := newCaller(t)
+	dir := c.work
+	for i := range 24 {
+		dir = filepath.Join(dir, "d"+strconv.Itoa(i))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		c.own(dir)
+	}
+	binary, err := os.ReadFile(hutchBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.writeFile(filepath.Join(dir, "hutch"), string(binary), 0o755)
+	cmd := exec.Command(filepath.Join(dir, "hutch"), "run", "--bind", c.work, "/w", "--", "sh", "-c", "wc -l < /proc/self/mountinfo")
+	cmd.Dir, cmd.Env = c.work, c.environ()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: runAs}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("hutch 24 directories down: %v\n%s", err, out)
+	}
+	if n, _ := strconv.Atoi(strings.TrimSpace(string(out))); n > 400 {
+		t.Errorf("%d mounts inside", n)
 	}
 }
 
