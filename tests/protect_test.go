@@ -153,17 +153,32 @@ func TestDeepProtectedBinary(t *testing.T) {
 // has it plant default.toml in the user's profile directory, which would
 // shadow the built-in default profile in every later run.
 func TestProfileDirectoryProtected(t *testing.T) {
+	for _, exists := range []bool{true, false} {
+		t.Run(map[bool]string{true: "existing", false: "missing"}[exists], func(t *testing.T) {
+			testProfileDirectoryProtected(t, exists)
+		})
+	}
+}
+
+// testProfileDirectoryProtected is TestProfileDirectoryProtected with the
+// profile directory made beforehand or not: hutch must make a missing one
+// so that it can protect it.
+func testProfileDirectoryProtected(t *testing.T, exists bool) {
 	c := newCaller(t)
 	profDir := filepath.Join(c.home, ".config", "hutch", "profiles")
-	if err := os.MkdirAll(profDir, 0o755); err != nil {
+	made := profDir
+	if !exists {
+		made = filepath.Join(c.home, ".config")
+	}
+	if err := os.MkdirAll(made, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for p := profDir; p != c.home; p = filepath.Dir(p) {
+	for p := made; p != c.home; p = filepath.Dir(p) {
 		c.own(p)
 	}
 	config := filepath.Join(c.home, ".config")
 	r := c.mustRun("--bind", config, config, "--", "sh", "-c",
-		"echo 'description = \"planted\"' > "+profDir+"/default.toml 2>/dev/null && echo planted; "+
+		"mkdir -p "+profDir+" 2>/dev/null; echo 'description = \"planted\"' > "+profDir+"/default.toml 2>/dev/null && echo planted; "+
 			"mv "+filepath.Dir(profDir)+" "+config+"/moved 2>/dev/null && echo moved; touch "+config+"/other && echo writable")
 	if strings.Contains(r.stdout, "planted") || strings.Contains(r.stdout, "moved") || !strings.Contains(r.stdout, "writable") {
 		t.Errorf("inside:\n%s", r)

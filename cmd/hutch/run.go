@@ -412,11 +412,13 @@ func (f *runFlags) spec(args []string) (*sandbox.Spec, *profiles.Resolved, error
 	if f.layer.RootWritable != nil && resolved.Profile.Root == nil {
 		return nil, nil, errors.New("run: --rootfs-writable: no --rootfs (nor a profile's root) to make writable")
 	}
-	spec, err := resolved.Spec(args, sandbox.CurrentCaller(false))
-	if err != nil {
+	// Before the spec's own checks, which refuse a bind of / after other
+	// mounts without saying what running from / did.
+	if err := checkBroadBinds(resolved.Profile.Mounts, f.layer.Mounts, vars["HOME"]); err != nil {
 		return nil, nil, err
 	}
-	if err := checkBroadBinds(spec.Mounts, f.layer.Mounts, vars["HOME"]); err != nil {
+	spec, err := resolved.Spec(args, sandbox.CurrentCaller(false))
+	if err != nil {
 		return nil, nil, err
 	}
 	if f.clearEnv {
@@ -469,7 +471,9 @@ func checkBroadBinds(mounts, fromCLI []sandbox.Mount, home string) error {
 // protectedPaths are the host files a sandbox must never be able to
 // change: hutch's binary, the profile files in use and the user's profile
 // directory, where a planted NAME.toml would shadow a built-in in every
-// later run. (The system's is root's.)
+// later run. (The system's is root's.) The user's is made when missing:
+// only a path that exists can be protected, and a sandbox given ~/.config
+// could otherwise make it and plant one.
 func protectedPaths(r *profiles.Resolved, profileDirs []string) []string {
 	var paths []string
 	if exe, err := os.Executable(); err == nil {
@@ -477,6 +481,8 @@ func protectedPaths(r *profiles.Resolved, profileDirs []string) []string {
 	}
 	for _, d := range profileDirs {
 		if d != profiles.SystemDir {
+			// A failure (a read-only home) leaves nothing to plant into.
+			os.MkdirAll(d, 0o700)
 			paths = append(paths, d)
 		}
 	}
