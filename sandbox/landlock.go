@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strings"
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"golang.org/x/sys/unix"
@@ -131,6 +132,31 @@ func landlockRules(spec *Spec) []llRule {
 		rules = append(rules, llRule{p, all})
 	}
 	return rules
+}
+
+// checkLandlockNone refuses a mount with landlock = "none" beneath a path
+// whose rule lets the app read files: Landlock rules only add rights
+// along a path, so the mount would inherit that read access whatever its
+// own rule says (a "none" ~/.ssh under the home's tmpfs stayed readable).
+func checkLandlockNone(spec *Spec) error {
+	if spec.Security.Landlock.Mode == LandlockOff {
+		return nil
+	}
+	rules := landlockRules(spec)
+	for i, m := range spec.Mounts {
+		if m.Landlock != LandlockAccessNone {
+			continue
+		}
+		target := path.Clean(m.Target)
+		for _, r := range rules {
+			above := path.Clean(r.path)
+			if r.rights&ll.AccessFSReadFile == 0 || above == target || !(above == "/" || strings.HasPrefix(target, above+"/")) {
+				continue
+			}
+			return fmt.Errorf("mount %d (%s %s): landlock = \"none\" cannot hold beneath %s, which the app may read: Landlock rules only add rights along a path; mount it elsewhere", i+1, m.Type, m.Target, above)
+		}
+	}
+	return nil
 }
 
 // errLandlockMissing marks a kernel, or a place, without Landlock.

@@ -118,3 +118,38 @@ func TestLandlockMissingSaysWhatToDo(t *testing.T) {
 		})
 	}
 }
+
+// TestLandlockNoneOnlyWhereItHolds refuses a landlock = "none" mount
+// beneath one the app may read, which Landlock's rules, adding rights
+// along a path, would let it read too.
+func TestLandlockNoneOnlyWhereItHolds(t *testing.T) {
+	secret := func(target string) Mount {
+		return Mount{Type: ROBind, Source: "/home/ann/.ssh", Target: target, Landlock: LandlockAccessNone}
+	}
+	tests := []struct {
+		name   string
+		mounts []Mount
+		mode   string
+		root   string
+		want   string // "" for none
+	}{
+		{"beside the others", []Mount{{Type: Tmpfs, Target: "/home/ann"}, secret("/secret")}, "", "", ""},
+		{"under the home's tmpfs", []Mount{{Type: Tmpfs, Target: "/home/ann"}, secret("/home/ann/.ssh")}, "", "",
+			`mount 2 (ro-bind /home/ann/.ssh): landlock = "none" cannot hold beneath /home/ann, which the app may read`},
+		{"under a writable bind", []Mount{{Type: Bind, Source: "/w", Target: "/w"}, secret("/w/inner")}, "", "",
+			`mount 2 (ro-bind /w/inner): landlock = "none" cannot hold beneath /w, which the app may read`},
+		{"mounted before its parent", []Mount{secret("/data/keys"), {Type: ROBind, Source: "/data", Target: "/data"}}, "", "",
+			`mount 1 (ro-bind /data/keys): landlock = "none" cannot hold beneath /data, which the app may read`},
+		{"under a rootfs folder", []Mount{secret("/secret")}, "", "/srv/rootfs",
+			`mount 1 (ro-bind /secret): landlock = "none" cannot hold beneath /, which the app may read`},
+		{"Landlock off", []Mount{{Type: Tmpfs, Target: "/home/ann"}, secret("/home/ann/.ssh")}, LandlockOff, "", ""},
+	}
+	for _, tc := range tests {
+		spec := &Spec{Mounts: tc.mounts, Root: tc.root, Namespaces: map[Kind]Share{}}
+		spec.Security.Landlock.Mode = tc.mode
+		err := checkLandlockNone(spec)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}

@@ -319,6 +319,9 @@ func (s *Spec) Validate() error {
 			return fmt.Errorf("mount %d (%s /): a mount at / would hide the %d before it; only the first may cover / (is a variable such as HOME /?)", i+1, m.Type, i)
 		}
 	}
+	if err := checkLandlockNone(s); err != nil {
+		return err
+	}
 	if s.Process.Cwd != "" && !path.IsAbs(s.Process.Cwd) {
 		return fmt.Errorf("cwd %q is not an absolute path", s.Process.Cwd)
 	}
