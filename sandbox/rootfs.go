@@ -596,9 +596,13 @@ func (b *rootBuilder) file(m Mount) error {
 		}
 	}
 	b.files++
+	// A free name: a.N may be taken by a file whose own name is a.N.
 	staged := "/files/" + path.Base(m.Target)
-	if _, err := os.Lstat(staged); err == nil {
-		staged += "." + strconv.Itoa(b.files)
+	for n := b.files; ; n++ {
+		if _, err := os.Lstat(staged); err != nil {
+			break
+		}
+		staged = "/files/" + path.Base(m.Target) + "." + strconv.Itoa(n)
 	}
 	mode := m.Mode
 	if mode == 0 {

@@ -726,3 +726,29 @@ func TestHostnameResolves(t *testing.T) {
 		})
 	}
 }
+
+// TestFileEntriesKeepTheirOwnContent places file entries whose names
+// collide where their contents are staged (x, x.3, x): each must show its
+// own content and mode.
+func TestFileEntriesKeepTheirOwnContent(t *testing.T) {
+	c := newCaller(t)
+	p := c.profile("files.toml", `extends = ["default"]
+[[mount]]
+type = "file"
+target = "/tmp/a/x"
+content = "A"
+[[mount]]
+type = "file"
+target = "/tmp/b/x.3"
+content = "B"
+mode = "0600"
+[[mount]]
+type = "file"
+target = "/tmp/c/x"
+content = "C"
+`)
+	r := c.mustRun("-p", p, "--", "sh", "-c", `for f in /tmp/a/x /tmp/b/x.3 /tmp/c/x; do echo "$(cat $f) $(stat -c %a $f)"; done`)
+	if got := strings.Fields(r.stdout); !slices.Equal(got, []string{"A", "644", "B", "600", "C", "644"}) {
+		t.Errorf("contents and modes: %v\n%s", got, r)
+	}
+}
