@@ -446,6 +446,13 @@ func TestEnvironmentPolicy(t *testing.T) {
 	if !slices.Equal(got, []string{"HOME=" + c.home, "ONLY=1", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin:/usr/local/go/bin"}) {
 		t.Errorf("--clearenv left %q", got)
 	}
+	// The command line's own --keepenv stays, before or after it.
+	for _, args := range [][]string{{"--clearenv", "--keepenv", "TERM"}, {"--keepenv", "TERM", "--clearenv"}} {
+		env = c.mustRun(append(args, "--", "/usr/bin/env")...).stdout
+		if !strings.Contains(env, "TERM=xterm\n") || strings.Contains(env, "LANG=") {
+			t.Errorf("%v left:\n%s", args, env)
+		}
+	}
 }
 
 // TestHomeWithoutHOME runs hutch from an environment without HOME, as

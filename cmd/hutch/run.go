@@ -148,7 +148,7 @@ func newRunCommand(f *runFlags) *command {
 			f.layer.KeepEnv(v[0])
 			return nil
 		}),
-		flag([]string{"--clearenv"}, "start from an empty environment: only variables set by profiles or --setenv remain", func() { f.clearEnv = true }),
+		flag([]string{"--clearenv"}, "start from an empty environment: only variables set by profiles or --setenv, and --keepenv ones, remain", func() { f.clearEnv = true }),
 		value([]string{"--chdir"}, []string{"DIR"}, "the app's working directory (default: yours when visible, else /)", func(v []string) error {
 			dir, err := f.expand(v[0])
 			if err == nil {
@@ -422,8 +422,10 @@ func (f *runFlags) spec(args []string) (*sandbox.Spec, *profiles.Resolved, error
 		return nil, nil, err
 	}
 	if f.clearEnv {
+		// The profiles' keep lists go; the command line's own --keepenv
+		// stays, wherever it was given.
 		spec.Process.Env.Clear = true
-		spec.Process.Env.Keep = nil
+		spec.Process.Env.Keep = slices.Clone(f.layer.Env.Keep)
 	}
 	spec.Process.KeepFDs = f.keepFDs
 	spec.Name = f.name
