@@ -94,10 +94,22 @@ func describeMount(m sandbox.Mount) string {
 	if m.Optional {
 		opt = " (if it exists)"
 	}
+	// landlock = "none" or "ro" makes a mount read-only too, and none
+	// also refuses reading its files.
+	access := "read-write"
+	switch m.Landlock {
+	case sandbox.LandlockAccessRO:
+		access = "read-only"
+	case sandbox.LandlockAccessNone:
+		access = "unreadable (Landlock), read-only"
+	}
 	switch m.Type {
 	case sandbox.Bind:
-		return fmt.Sprintf("%s  read-write from the host's %s%s", m.Target, m.Source, opt)
+		return fmt.Sprintf("%s  %s from the host's %s%s", m.Target, access, m.Source, opt)
 	case sandbox.ROBind:
+		if m.Landlock == sandbox.LandlockAccessNone {
+			return fmt.Sprintf("%s  %s from the host's %s%s", m.Target, access, m.Source, opt)
+		}
 		return fmt.Sprintf("%s  read-only from the host's %s%s", m.Target, m.Source, opt)
 	case sandbox.DevBind:
 		return fmt.Sprintf("%s  from the host's %s, devices usable%s", m.Target, m.Source, opt)
@@ -105,6 +117,9 @@ func describeMount(m sandbox.Mount) string {
 		size := ""
 		if m.Size > 0 {
 			size = fmt.Sprintf(", %d bytes", m.Size)
+		}
+		if m.ReadOnly {
+			return fmt.Sprintf("%s  empty read-only tmpfs%s", m.Target, size)
 		}
 		return fmt.Sprintf("%s  empty tmpfs%s", m.Target, size)
 	case sandbox.Proc:
