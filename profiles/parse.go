@@ -695,6 +695,10 @@ func (d *decoder) mode(key string, v any) uint32 {
 			}
 			return 0
 		}
+		if x == 0 {
+			d.valErr(key, "%v", errModeZero)
+			return 0
+		}
 		if x < 0 || x > 0o7777 {
 			d.valErr(key, "mode 0o%o has bits beyond 07777", x)
 			return 0

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -56,8 +57,15 @@ func parseMode(s string) (uint32, error) {
 	if err != nil || n > 0o7777 {
 		return 0, fmt.Errorf("mode %q has bits beyond 07777", s)
 	}
+	if n == 0 {
+		return 0, errModeZero
+	}
 	return uint32(n), nil
 }
+
+// errModeZero refuses mode 0, which would otherwise be taken as no mode
+// given and give the type's default.
+var errModeZero = errors.New(`mode 0 is refused: a mount with no mode gets its type's default, which 0 would silently mean; give the bits (a file nobody may read is of no use in a sandbox)`)
 
 // parseDuration reads Go's duration syntax plus a "d" unit of 24 hours,
 // because clock offsets are naturally days: "10d", "-1d12h", "+240h".

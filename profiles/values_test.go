@@ -59,7 +59,8 @@ func TestParseMode(t *testing.T) {
 		{"0755", 0o755, true},
 		{"755", 0o755, true},
 		{"1777", 0o1777, true},
-		{"0", 0, true},
+		{"0", 0, false}, // taken for no mode otherwise
+		{"0000", 0, false},
 		{"07777", 0o7777, true},
 		{"00000755", 0o755, true},
 		{"17777", 0, false},
