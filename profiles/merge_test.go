@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -397,6 +398,60 @@ func TestUnsetPatternsAndLaterSets(t *testing.T) {
 		}
 		if env := s.Process.Env.Apply(caller); !slices.Equal(env, tc.want) {
 			t.Errorf("%v with the layer: environment %v, want %v", tc.names, env, tc.want)
+		}
+	}
+}
+
+// TestUnsharingAgainRestoresTheProfiles checks command-line layers that
+// share a kind and make it new again, or set what sharing refuses: the
+// profiles' hostname and clock offsets come back, and a layer's own
+// hostname with a shared uts namespace is refused, in either order.
+func TestUnsharingAgainRestoresTheProfiles(t *testing.T) {
+	l, _ := testLoader(t, map[string]string{
+		"clocks": "hostname = \"box\"\n[time]\nmonotonic_offset = \"10d\"\n",
+	})
+	tests := []struct {
+		name  string
+		layer func(*Profile)
+		check func(*sandbox.Spec) bool
+		err   string
+	}{
+		{"uts shared then new", func(p *Profile) {
+			p.SetNamespace(sandbox.NSUTS, sandbox.Host)
+			p.SetNamespace(sandbox.NSUTS, sandbox.New)
+		}, func(s *sandbox.Spec) bool { return s.Hostname == "box" }, ""},
+		{"time shared then new", func(p *Profile) {
+			p.SetNamespace(sandbox.NSTime, sandbox.Host)
+			p.SetNamespace(sandbox.NSTime, sandbox.New)
+		}, func(s *sandbox.Spec) bool { return s.MonotonicOffset == 10*24*time.Hour }, ""},
+		{"hostname then shared", func(p *Profile) {
+			p.SetHostname("mine")
+			p.SetNamespace(sandbox.NSUTS, sandbox.JoinSandbox("other"))
+		}, nil, "hostname needs a new uts namespace, but it is shared with sandbox other"},
+		{"shared then hostname", func(p *Profile) {
+			p.SetNamespace(sandbox.NSUTS, sandbox.Host)
+			p.SetHostname("mine")
+		}, nil, "hostname needs a new uts namespace, but it is shared with the host"},
+		{"offset then shared", func(p *Profile) {
+			p.SetMonotonicOffset(time.Hour)
+			p.SetNamespace(sandbox.NSTime, sandbox.Host)
+		}, nil, "time offsets need a new time namespace, but it is shared with the host"},
+	}
+	for _, tc := range tests {
+		layer := &Profile{}
+		tc.layer(layer)
+		r, err := l.Resolve([]string{"clocks"}, layer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := r.Spec([]string{"x"}, testCaller)
+		switch {
+		case tc.err != "" && (err == nil || !strings.HasSuffix(err.Error(), tc.err)):
+			t.Errorf("%s: %v, want an error ending %q", tc.name, err, tc.err)
+		case tc.err == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.err == "" && !tc.check(s):
+			t.Errorf("%s: hostname %q, monotonic offset %v", tc.name, s.Hostname, s.MonotonicOffset)
 		}
 	}
 }

@@ -44,6 +44,10 @@ type Profile struct {
 	// loc places keys of a parsed file, for errors found after parsing
 	// (an extends entry that does not resolve).
 	loc *locator
+	// sharedOut are the kinds whose settings SetNamespace cleared when a
+	// command-line layer shared them: making them new again puts the
+	// profiles' settings back.
+	sharedOut map[sandbox.Kind]bool
 }
 
 // Identity is the [identity] table.
@@ -125,18 +129,57 @@ func (p *Profile) SetNamespace(kind sandbox.Kind, share sandbox.Share) {
 	}
 	p.Namespaces[kind] = share
 	if share == sandbox.New {
+		if p.sharedOut[kind] {
+			delete(p.sharedOut, kind)
+			switch kind {
+			case sandbox.NSUTS:
+				p.Hostname, p.Domainname = nil, nil
+			case sandbox.NSTime:
+				p.Time.MonotonicOffset, p.Time.BoottimeOffset = nil, nil
+			}
+		}
 		return
 	}
+	// What the profiles set for the kind gives way; what this layer set
+	// itself stays, and the spec's check refuses it with the sharing.
 	switch kind {
 	case sandbox.NSUTS:
-		p.Hostname, p.Domainname = new(""), new("")
+		if p.Hostname == nil && p.Domainname == nil || p.sharedOut[kind] {
+			p.Hostname, p.Domainname = new(""), new("")
+			p.markSharedOut(kind)
+		}
 	case sandbox.NSTime:
-		p.Time.MonotonicOffset, p.Time.BoottimeOffset = new(time.Duration(0)), new(time.Duration(0))
+		if p.Time.MonotonicOffset == nil && p.Time.BoottimeOffset == nil || p.sharedOut[kind] {
+			p.Time.MonotonicOffset, p.Time.BoottimeOffset = new(time.Duration(0)), new(time.Duration(0))
+			p.markSharedOut(kind)
+		}
 	}
 }
 
+func (p *Profile) markSharedOut(kind sandbox.Kind) {
+	if p.sharedOut == nil {
+		p.sharedOut = map[sandbox.Kind]bool{}
+	}
+	p.sharedOut[kind] = true
+}
+
 // SetHostname sets the sandbox's hostname (--hostname).
-func (p *Profile) SetHostname(name string) { p.Hostname = new(name) }
+func (p *Profile) SetHostname(name string) {
+	p.Hostname = new(name)
+	delete(p.sharedOut, sandbox.NSUTS)
+}
+
+// SetMonotonicOffset shifts CLOCK_MONOTONIC inside (--monotonic-offset).
+func (p *Profile) SetMonotonicOffset(d time.Duration) {
+	p.Time.MonotonicOffset = new(d)
+	delete(p.sharedOut, sandbox.NSTime)
+}
+
+// SetBoottimeOffset shifts CLOCK_BOOTTIME inside (--boottime-offset).
+func (p *Profile) SetBoottimeOffset(d time.Duration) {
+	p.Time.BoottimeOffset = new(d)
+	delete(p.sharedOut, sandbox.NSTime)
+}
 
 // SetUID sets the app's uid inside (--uid).
 func (p *Profile) SetUID(uid uint32) { p.Identity.UID = new(uid) }

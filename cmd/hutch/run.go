@@ -105,6 +105,10 @@ func newRunCommand(f *runFlags) *command {
 			return nil
 		}),
 		value([]string{"--hostname"}, []string{"NAME"}, "set the sandbox's hostname", func(v []string) error {
+			if v[0] == "" {
+				// A new uts namespace starts with the host's name.
+				return errors.New("an empty name would leave the host's name in the sandbox; give one, or --share-uts")
+			}
 			if err := profiles.CheckHostname(v[0]); err != nil {
 				return err
 			}
@@ -177,12 +181,12 @@ func newRunCommand(f *runFlags) *command {
 		}),
 		value([]string{"--monotonic-offset"}, []string{"DURATION"}, "shift CLOCK_MONOTONIC inside (e.g. 10d, -1h30m)", func(v []string) error {
 			d, err := profiles.ParseDuration(v[0])
-			f.layer.Time.MonotonicOffset = &d
+			f.layer.SetMonotonicOffset(d)
 			return err
 		}),
 		value([]string{"--boottime-offset"}, []string{"DURATION"}, "shift CLOCK_BOOTTIME (and /proc/uptime) inside (e.g. 10d)", func(v []string) error {
 			d, err := profiles.ParseDuration(v[0])
-			f.layer.Time.BoottimeOffset = &d
+			f.layer.SetBoottimeOffset(d)
 			return err
 		}),
 		value([]string{"--rootfs"}, []string{"DIR"}, "use the host folder DIR as the sandbox's / (read-only)", func(v []string) error {

@@ -92,6 +92,7 @@ func TestRunOptionErrors(t *testing.T) {
 		{[]string{"--keepenv", "["}, `run: --keepenv: "[" is not a valid pattern: syntax error in pattern`},
 		{[]string{"--unsetenv", ""}, `run: --unsetenv: "" is not a variable name`},
 		{[]string{"--hostname", long}, `run: --hostname: "` + long + `" is longer than 64 bytes`},
+		{[]string{"--hostname", ""}, `run: --hostname: an empty name would leave the host's name in the sandbox; give one, or --share-uts`},
 		{[]string{"--monotonic-offset", "2w"}, `run: --monotonic-offset: "2w" is not a duration (want Go syntax plus d for days, like "-72h", "10d" or "1d12h")`},
 		{[]string{"--share-net-with", "a/b"}, `run: --share-net-with: ` + sandbox.ValidName("a/b").Error()},
 		{[]string{"--json-status-fd", closed}, `run: --json-status-fd: descriptor ` + closed + ` is not open`},
