@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -36,6 +37,20 @@ func CleanMountTarget(t sandbox.MountType, p string) (string, error) {
 func CheckSymlinkText(s string) error {
 	if s == "" {
 		return fmt.Errorf("a symlink needs the link text")
+	}
+	return nil
+}
+
+// CheckProfileArg checks a profile argument (--profile, extends) before
+// it is looked up: a name, builtin:NAME, or a path with a /.
+func CheckProfileArg(arg string) error {
+	switch {
+	case arg == "":
+		return errors.New("empty profile name")
+	case strings.HasPrefix(arg, builtinPrefix), IsPath(arg):
+		return nil
+	case !validName(arg):
+		return fmt.Errorf("%q is not a profile name (letters, digits, and . _ - after the first; give a path with a / to load a file)", arg)
 	}
 	return nil
 }

@@ -79,9 +79,10 @@ type found struct {
 // whose extends names it: relative paths in extends are relative to the
 // file that writes them, as includes are everywhere else.
 func (l *Loader) find(arg, relDir string) (found, error) {
+	if err := CheckProfileArg(arg); err != nil {
+		return found{}, err
+	}
 	switch {
-	case arg == "":
-		return found{}, errors.New("empty profile name")
 	case strings.HasPrefix(arg, builtinPrefix):
 		name := strings.TrimSuffix(strings.TrimPrefix(arg, builtinPrefix), ".toml")
 		if data, ok := builtinData(name); ok && validName(name) {
@@ -102,9 +103,6 @@ func (l *Loader) find(arg, relDir string) (found, error) {
 			return found{}, fmt.Errorf("profile %s: %w", p, err)
 		}
 		return found{source: p, key: abs, dir: filepath.Dir(abs), file: true, data: data}, nil
-	}
-	if !validName(arg) {
-		return found{}, fmt.Errorf("%q is not a profile name (letters, digits, and . _ - after the first; give a path with a / to load a file)", arg)
 	}
 	for _, dir := range l.Dirs {
 		p := filepath.Join(dir, arg+".toml")

@@ -35,6 +35,12 @@ func TestCLIErrorsAreOneLineAndNamed(t *testing.T) {
 		{[]string{"run", "--rootfs-writable"}, `run: --rootfs-writable: no --rootfs (nor a profile's root) to make writable`},
 		{[]string{"run", "--json-status-fd", "99"}, `run: --json-status-fd: descriptor 99 is not open`},
 		{[]string{"run", "--keep-fd", "99"}, `run: --keep-fd: descriptor 99 is not open`},
+		{[]string{"run", "--hostname", ""}, `run: --hostname: an empty name would leave the host's name in the sandbox; give one, or --share-uts`},
+		{[]string{"run", "-p", ""}, `run: -p: empty profile name`},
+		{[]string{"run", "--profile", "bad name"}, `run: --profile: "bad name" is not a profile name (letters, digits, and . _ - after the first; give a path with a / to load a file)`},
+		{[]string{"stop", "--timeout", "Inf", "x"}, `stop: --timeout: "Inf" is not a number of seconds from 0 to 86400`},
+		{[]string{"stop", "-t", "NaN", "x"}, `stop: -t: "NaN" is not a number of seconds from 0 to 86400`},
+		{[]string{"help", "run", "x"}, `help: unexpected argument "x" (want hutch help [COMMAND], or hutch help profile SUBCOMMAND)`},
 	}
 	for _, tt := range tests {
 		args := tt.args
@@ -58,6 +64,9 @@ func TestCLIErrorsAreOneLineAndNamed(t *testing.T) {
 // ends the options.
 func TestCLIHelpAfterNames(t *testing.T) {
 	c := newCaller(t)
+	if r, top := c.hutch("help", "--help"), c.hutch("--help"); r.code != 0 || r.stdout != top.stdout {
+		t.Errorf("hutch help --help: want hutch --help's text\n%s", r)
+	}
 	for _, tt := range []struct {
 		args []string
 		name string // whose usage is printed
@@ -72,6 +81,7 @@ func TestCLIHelpAfterNames(t *testing.T) {
 		{[]string{"inspect", "NAME", "--help"}, "inspect"},
 		{[]string{"ps", "NAME", "--help"}, "ps"},
 		{[]string{"help", "run"}, "run"},
+		{[]string{"help", "profile", "show"}, "profile show"},
 	} {
 		r := c.hutch(tt.args...)
 		usage, _, _ := strings.Cut(r.stdout, "\n")

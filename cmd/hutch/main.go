@@ -47,11 +47,14 @@ func dispatch(args []string) int {
 	switch args[0] {
 	case "-h", "--help", "help":
 		switch {
-		case len(args) == 1:
+		case len(args) == 1, len(args) == 2 && (args[1] == "-h" || args[1] == "--help"):
 			usage(os.Stdout)
 			return 0
+		case len(args) == 3 && args[1] == "profile":
+			// hutch help profile show: the subcommand's own help.
+			return commands["profile"].run([]string{args[2], "--help"})
 		case len(args) > 2:
-			return fail(fmt.Errorf("help: unexpected argument %q (want hutch help [COMMAND])", args[2]))
+			return fail(fmt.Errorf("help: unexpected argument %q (want hutch help [COMMAND], or hutch help profile SUBCOMMAND)", args[2]))
 		}
 		c, ok := commands[args[1]]
 		if !ok {

@@ -128,8 +128,9 @@ status is hutch's.`,
 		summary:      "stop named sandboxes: SIGTERM to the app, SIGKILL to all after a grace period",
 		options: []option{value([]string{"--timeout", "-t"}, []string{"SECONDS"}, "grace period before SIGKILL (default 10)", func(v []string) error {
 			secs, err := strconv.ParseFloat(v[0], 64)
-			if err != nil || secs < 0 {
-				return fmt.Errorf("%q is not a number of seconds", v[0])
+			// NaN and Inf parse, and a day is more than anyone means.
+			if err != nil || !(secs >= 0 && secs <= 86400) {
+				return fmt.Errorf("%q is not a number of seconds from 0 to 86400", v[0])
 			}
 			timeout = time.Duration(secs * float64(time.Second))
 			return nil

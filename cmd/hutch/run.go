@@ -81,12 +81,19 @@ func newRunCommand(f *runFlags) *command {
 	}
 	opts := []option{
 		value([]string{"--profile", "-p"}, []string{"NAME|FILE"}, "use a profile (repeatable; later ones layer on earlier ones; default: default)",
-			func(v []string) error { f.profiles = append(f.profiles, v[0]); return nil }),
+			func(v []string) error {
+				if err := profiles.CheckProfileArg(v[0]); err != nil {
+					return err
+				}
+				f.profiles = append(f.profiles, v[0])
+				return nil
+			}),
 		value([]string{"--bind"}, []string{"SRC", "DST"}, "bind the host path SRC at DST, read-write", mount(sandbox.Bind, false)),
 		value([]string{"--bind-try"}, []string{"SRC", "DST"}, "like --bind, skipped when SRC does not exist", mount(sandbox.Bind, true)),
 		value([]string{"--ro-bind"}, []string{"SRC", "DST"}, "bind SRC at DST read-only, submounts included", mount(sandbox.ROBind, false)),
 		value([]string{"--ro-bind-try"}, []string{"SRC", "DST"}, "like --ro-bind, skipped when SRC does not exist", mount(sandbox.ROBind, true)),
 		value([]string{"--dev-bind"}, []string{"SRC", "DST"}, "bind SRC at DST with device nodes usable", mount(sandbox.DevBind, false)),
+		value([]string{"--dev-bind-try"}, []string{"SRC", "DST"}, "like --dev-bind, skipped when SRC does not exist", mount(sandbox.DevBind, true)),
 		value([]string{"--tmpfs"}, []string{"DST"}, "mount an empty tmpfs at DST", mount(sandbox.Tmpfs, false)),
 		value([]string{"--dir"}, []string{"DST"}, "create the directory DST", mount(sandbox.Dir, false)),
 		value([]string{"--symlink"}, []string{"TARGET", "DST"}, "create DST as a symbolic link to TARGET", func(v []string) error {

@@ -119,6 +119,7 @@ func TestRunOptionValues(t *testing.T) {
 		"--ro-bind", "${HOME}/Documents", "${HOME}/Documents",
 		"--ro-bind-try", "${XDG_RUNTIME_DIR}/bus", "/bus", // unset: dropped, as in a profile
 		"--bind", "rel", "/rel",
+		"--dev-bind-try", "/dev/dri", "/dev/dri",
 		"--tmpfs", "//run//",
 		"--symlink", "usr/lib", "/lib/",
 		"--chdir", "${HOME}/src/",
@@ -136,6 +137,7 @@ func TestRunOptionValues(t *testing.T) {
 		{Type: sandbox.Bind, Source: "/usr", Target: "/tmp/x"},
 		{Type: sandbox.ROBind, Source: "/home/ann/Documents", Target: "/home/ann/Documents"},
 		{Type: sandbox.Bind, Source: filepath.Join(cwd, "rel"), Target: "/rel"},
+		{Type: sandbox.DevBind, Source: "/dev/dri", Target: "/dev/dri", Optional: true},
 		{Type: sandbox.Tmpfs, Target: "/run"},
 		{Type: sandbox.Symlink, Source: "usr/lib", Target: "/lib"},
 	}
