@@ -240,6 +240,15 @@ func (r *Record) Stop(timeout time.Duration) error {
 		for r.alive() && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
+		if r.alive() && userNS != nil {
+			// The app's processes first: the init then records the app's
+			// end (137) where ps and a detached sandbox's status
+			// descriptor show it, and leaves on its own.
+			sweepNamespace(userNS, r.InitPID)
+			for i := 0; r.alive() && i < 50; i++ {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
 		if r.alive() {
 			r.Signal(unix.SIGKILL)
 			for i := 0; r.alive() && i < 250; i++ {

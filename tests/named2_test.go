@@ -429,6 +429,27 @@ func TestDetachedStatusFD(t *testing.T) {
 	if !strings.Contains(lines[0], `"init_pid"`) || lines[1] != `{"exit_code":7}` {
 		t.Errorf("status lines: %q", lines)
 	}
+
+	// An app that ignores SIGTERM, killed by stop after its grace period:
+	// the exit line still comes.
+	f.Truncate(0)
+	f.Seek(0, 0)
+	r = c.runWith(func(cmd *exec.Cmd) { cmd.ExtraFiles = []*os.File{f} },
+		"--name", "deaf", "--detach", "--json-status-fd", "3", "--", "sh", "-c", `trap "" TERM; echo ready; sleep 100`)
+	if r.code != 0 {
+		t.Fatalf("run --detach: %s", r)
+	}
+	t.Cleanup(func() { c.hutch("stop", "--timeout", "0", "deaf") })
+	waitFor(t, "the app to trap SIGTERM", 10*time.Second, func() bool {
+		return strings.Contains(c.hutch("logs", "deaf").stdout, "ready")
+	})
+	if r := c.hutch("stop", "--timeout", "0.2", "deaf"); r.code != 0 {
+		t.Fatalf("stop: %s", r)
+	}
+	b, _ := os.ReadFile(statusFile)
+	if lines = strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 2 || lines[1] != `{"exit_code":137}` {
+		t.Errorf("status lines after stop: %q", lines)
+	}
 }
 
 // TestExecCtrlZStopsTheJob sends SIGTSTP, as a shell's Ctrl-Z does, to
