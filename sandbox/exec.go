@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -148,6 +149,22 @@ func Exec(rec *Record, opts ExecOptions) (int, error) {
 // request through the control socket, since from the host a sandbox's
 // PID 1 gets only the signals it handles, and the init relays only some.
 // Where the app is PID 1 itself (--as-pid-1) it gets the signal directly.
+// catches reports whether process pid has a handler for sig, from the
+// SigCgt mask of its status; true when that cannot be read.
+func catches(pid int, sig syscall.Signal) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return true
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "SigCgt:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err != nil || mask&(1<<(uint(sig)-1)) != 0
+		}
+	}
+	return true
+}
+
 func (r *Record) Kill(sig syscall.Signal) error {
 	if sig < 1 || sig > 64 {
 		return errorf("kill: no signal %d", int(sig))
@@ -156,6 +173,11 @@ func (r *Record) Kill(sig syscall.Signal) error {
 		return errorf("sandbox %s is not running (%s)", r.Name, r.Status)
 	}
 	if r.Spec != nil && r.Spec.Process.AsPID1 {
+		// The kernel drops a signal sent from outside to PID 1 of a pid
+		// namespace that has no handler for it, SIGKILL and SIGSTOP aside.
+		if sig != unix.SIGKILL && sig != unix.SIGSTOP && r.Spec.NewShares(NSPID) && !catches(r.InitPID, sig) {
+			return errorf("kill %s: its app runs as PID 1 of its pid namespace and does not handle %v, which the kernel then drops; send KILL, or stop it", r.Name, unix.SignalName(sig))
+		}
 		return r.Signal(sig)
 	}
 	if r.AppPID <= 0 {

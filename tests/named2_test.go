@@ -149,12 +149,17 @@ func TestKillReachesTheApp(t *testing.T) {
 }
 
 // With --as-pid-1 there is no init: the app, PID 1, gets the signal
-// directly, and gets it only when it handles it.
+// directly, and gets it only when it handles it; kill refuses to send one
+// it does not.
 func TestKillAsPID1(t *testing.T) {
 	c := newCaller(t)
 	marker := "pid1-" + strconv.Itoa(os.Getpid())
 	c.detachWith("p1", []string{"--as-pid-1"}, "sh", "-c", ": "+marker+`; trap "exit 3" USR2; echo ready; while :; do sleep 0.05; done`)
 	waitFor(t, "the app to start", 5*time.Second, func() bool { return strings.Contains(c.hutch("logs", "p1").stdout, "ready") })
+	// One it does not handle would be dropped: kill says so.
+	if r := c.hutch("kill", "p1", "USR1"); r.code != 125 || !strings.Contains(r.stderr, "does not handle SIGUSR1, which the kernel then drops") {
+		t.Errorf("kill p1 USR1: %s", r)
+	}
 	if r := c.hutch("kill", "p1", "USR2"); r.code != 0 {
 		t.Fatalf("kill p1 USR2: %s", r)
 	}
