@@ -103,7 +103,7 @@ func Exec(rec *Record, opts ExecOptions) (int, error) {
 	go func() {
 		var r execReply
 		if _, err := ch.recv(&r); err != nil {
-			r = endedEarly(rec)
+			r = endedEarly(rec, reply.PID)
 		}
 		exits <- r
 	}()
@@ -208,12 +208,19 @@ func (r *Record) Kill(sig syscall.Signal) error {
 
 // endedEarly is the outcome of an exec whose sandbox's init ended before
 // it reported the process's exit: stopped, or its app ended. An init of
-// its own pid namespace takes every process of it along with SIGKILL, so
-// that is the process's end; where the pid namespace is not the
-// sandbox's own, the process may live on, and its status is unknown.
-func endedEarly(rec *Record) execReply {
+// its own pid namespace takes every process of it along with SIGKILL, and
+// so do an init sharing the host's as it ends and hutch stop; that is the
+// process's end. Only a process pid (a host pid, the pid namespace being
+// the host's) still running in the sandbox's user namespace may live on,
+// its status unknown: its init was killed.
+func endedEarly(rec *Record, pid int) execReply {
+	killed := execReply{Type: msgExit, Code: exitSignalShift + int(unix.SIGKILL)}
 	if rec.Spec == nil || rec.Spec.NewShares(NSPID) {
-		return execReply{Type: msgExit, Code: exitSignalShift + int(unix.SIGKILL)}
+		return killed
+	}
+	userNS, known := rec.Namespaces[NSUser]
+	if link, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/user"); known && (err != nil || link != "user:["+strconv.FormatUint(userNS, 10)+"]") {
+		return killed
 	}
 	return execReply{Type: msgError, Code: ExitSetup, Error: fmt.Sprintf("sandbox %s ended before the command did, and shares its pid namespace: the command may still run, its status is unknown", rec.Name)}
 }

@@ -393,17 +393,23 @@ func TestLongStatePath(t *testing.T) {
 // An exec'd process that ends with its sandbox, killed by the kernel with
 // the init, reports 128+SIGKILL, as a killed command does.
 func TestExecEndsWithTheSandbox(t *testing.T) {
-	c := newCaller(t)
-	marker := "1000." + strconv.Itoa(os.Getpid()) + "6"
-	c.detach("ew", "sleep", "1000")
-	done := make(chan result, 1)
-	go func() { done <- c.hutch("exec", "ew", "sleep", marker) }()
-	waitFor(t, "the exec'd process", 5*time.Second, func() bool { return len(sleepsWith(marker)) == 1 })
-	if r := c.hutch("stop", "ew"); r.code != 0 {
-		t.Fatalf("stop: %s", r)
-	}
-	if r := <-done; r.code != 137 || r.stderr != "" {
-		t.Errorf("exec in a stopped sandbox: %s, want exit 137 and no message", r)
+	// With the host's pid namespace the init takes the process along too,
+	// as it ends and as stop sweeps the sandbox.
+	for i, flags := range [][]string{nil, {"--share-pid"}} {
+		t.Run(strings.Join(append([]string{"pid"}, flags...), " "), func(t *testing.T) {
+			c := newCaller(t)
+			marker := "1000." + strconv.Itoa(os.Getpid()) + "6" + strconv.Itoa(i)
+			c.detachWith("ew", flags, "sleep", "1000")
+			done := make(chan result, 1)
+			go func() { done <- c.hutch("exec", "ew", "sleep", marker) }()
+			waitFor(t, "the exec'd process", 5*time.Second, func() bool { return len(sleepsWith(marker)) == 1 })
+			if r := c.hutch("stop", "ew"); r.code != 0 {
+				t.Fatalf("stop: %s", r)
+			}
+			if r := <-done; r.code != 137 || r.stderr != "" {
+				t.Errorf("exec in a stopped sandbox: %s, want exit 137 and no message", r)
+			}
+		})
 	}
 }
 
