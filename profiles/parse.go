@@ -189,7 +189,8 @@ func describe(v any) string {
 // unknown reports a key that the table does not have, suggesting the
 // closest one when the slip looks like a typo.
 func (d *decoder) unknown(key, name string, known []string) {
-	best, bestDist := "", 3
+	// Two slips in a short name make another word: "foo" is not "root".
+	best, bestDist := "", min(3, max(2, len(name)/3+1))
 	for _, k := range known {
 		if dist := seccomp.EditDistance(name, k); dist < bestDist {
 			best, bestDist = k, dist
@@ -930,9 +931,9 @@ func (d *decoder) seccomp(p *Profile, key string, v any) {
 		case "action":
 			p.Seccomp.Action = d.enum(ck, kv, seccompActions...)
 		case "allow":
-			p.Seccomp.Allow = d.strList(ck, kv, nil)
+			p.Seccomp.Allow = d.strList(ck, kv, seccomp.CheckEntry)
 		case "deny":
-			p.Seccomp.Deny = d.strList(ck, kv, nil)
+			p.Seccomp.Deny = d.strList(ck, kv, seccomp.CheckEntry)
 		}
 	}
 }

@@ -35,6 +35,10 @@ func TestParseErrors(t *testing.T) {
 		// Unknown keys, at the key, everywhere.
 		{"unknown top-level key", "hostnme = \"x\"\n",
 			`1:1: hostnme: unknown key (did you mean "hostname"?)`},
+		{"short unknown key far from any", "foo = 1\n", `1:1: foo: unknown key`},
+		{"short unknown key near one", "rot = \"/x\"\n", `1:1: rot: unknown key (did you mean "root"?)`},
+		{"unknown system call", "[seccomp]\ndeny = [\"ptrace\", \"bogus_call\"]\n",
+			`2:19: seccomp.deny[2]: unknown system call "bogus_call"`},
 		{"unknown key far from any known", "[identity]\nuid = 1\nshoe_size = 44\n",
 			"3:1: identity.shoe_size: unknown key"},
 		{"unknown key in the second mount",

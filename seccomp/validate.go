@@ -49,11 +49,19 @@ func (p Policy) Validate() error {
 	return errors.Join(errs...)
 }
 
-// checkEntry checks one entry of an allow or deny list.
+// CheckEntry checks one entry of a profile's seccomp.allow or deny list,
+// for the profile's parser to report at the entry itself.
+func CheckEntry(e string) error { return checkEntry(e, "") }
+
+// checkEntry checks one entry of an allow or deny list; key, when given,
+// names the list in the error.
 func checkEntry(e, key string) error {
+	if key != "" {
+		key = " in " + key
+	}
 	switch {
 	case e == "":
-		return fmt.Errorf("empty entry in %s", key)
+		return fmt.Errorf("empty entry%s", key)
 	case isGroup(e):
 		if e == unknownGroup || groupByName(e) != nil {
 			return nil
@@ -63,11 +71,11 @@ func checkEntry(e, key string) error {
 			names = append(names, g.Name)
 		}
 		names = append(names, unknownGroup)
-		return fmt.Errorf("unknown system call group %q in %s%s", e, key, didYouMean(e, names))
+		return fmt.Errorf("unknown system call group %q%s%s", e, key, didYouMean(e, names))
 	case knownSyscall(e):
 		return nil
 	default:
-		return fmt.Errorf("unknown system call %q in %s%s", e, key, didYouMean(e, syscallNames()))
+		return fmt.Errorf("unknown system call %q%s%s", e, key, didYouMean(e, syscallNames()))
 	}
 }
 
