@@ -93,8 +93,9 @@ func (c *command) lookup(name string) *option {
 
 func (c *command) printHelp(w io.Writer) {
 	fmt.Fprintf(w, "Usage: %s\n\n%s\n", strings.TrimSpace("hutch "+c.name+" "+c.usage), c.summary)
-	if len(c.options) > 0 {
-		fmt.Fprintln(w, "\nOptions:")
+	// Every command takes --help, so every one lists it.
+	fmt.Fprintln(w, "\nOptions:")
+	{
 		for _, o := range c.options {
 			left := strings.Join(o.names, ", ")
 			if len(o.args) > 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -157,16 +158,30 @@ status is hutch's.`,
 	killCmd := &command{
 		interspersed: true,
 		name:         "kill",
-		usage:        "NAME [SIGNAL]",
+		usage:        "[-SIGNAL] NAME [SIGNAL]",
 		summary:      "send a signal (default SIGTERM) to a named sandbox's app",
+		details:      "SIGNAL is a name (TERM, SIGUSR1, RTMIN+2) or a number, and may come first as kill(1) takes it: hutch kill -9 NAME.",
 	}
 	killCmd.run = func(args []string) int {
+		// kill(1)'s -9 and -KILL, before the options are parsed.
+		var dashed []string
+		args = slices.DeleteFunc(slices.Clone(args), func(a string) bool {
+			if len(a) < 2 || a[0] != '-' || a[1] == '-' || a == "-h" {
+				return false
+			}
+			if _, err := parseSignal(a[1:]); err != nil {
+				return false
+			}
+			dashed = append(dashed, a[1:])
+			return true
+		})
 		rest, code, ok := parseOrExit(killCmd, args)
 		if !ok {
 			return code
 		}
+		rest = append(rest, dashed...)
 		if len(rest) < 1 || len(rest) > 2 {
-			return fail(fmt.Errorf("kill: want NAME [SIGNAL]"))
+			return fail(fmt.Errorf("kill: want NAME [SIGNAL], the signal once"))
 		}
 		sig := unix.SIGTERM
 		if len(rest) == 2 {
