@@ -214,7 +214,12 @@ func reserve(name string) (string, error) {
 	// reader ever finds it without one: it is made under a name no sandbox
 	// can have and renamed into place.
 	tmp := filepath.Join(root, ".new-"+name)
-	os.RemoveAll(tmp) // left by a launcher killed right here
+	// Any such directory is a launcher's killed right here: every one is
+	// made and renamed under the lock held now.
+	stale, _ := filepath.Glob(filepath.Join(root, ".new-*"))
+	for _, d := range stale {
+		os.RemoveAll(d)
+	}
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return "", fmt.Errorf("create state for %s: %w", name, err)
 	}

@@ -74,8 +74,13 @@ func TestReserveRecordsTheLauncher(t *testing.T) {
 	if _, err := reserve("r1"); err == nil || !strings.Contains(err.Error(), "starting") {
 		t.Errorf("second reserve: %v, want an error that says it is starting", err)
 	}
-	// A launcher that is gone leaves the name free at once.
+	// A launcher that is gone leaves the name free at once, and one killed
+	// between making and renaming its directory leaves nothing behind
+	// once another name is reserved.
 	writeLauncherRecord(t, dir, 1<<22+1, 1)
+	if err := os.Mkdir(filepath.Join(StateRoot(), ".new-killed"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := reserve("r1"); err != nil {
 		t.Errorf("reserve after the launcher died: %v", err)
 	}

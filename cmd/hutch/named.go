@@ -302,18 +302,27 @@ func listSandboxes(asJSON bool) int {
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tPID\tSTATUS\tUPTIME\tCOMMAND\tPROFILES")
 	for _, r := range recs {
-		uptime, cmd, profs := "-", "", ""
-		if r.Status == "running" {
-			uptime = time.Since(r.Started).Truncate(time.Second).String()
-		}
-		if r.Spec != nil {
-			cmd = strings.Join(r.Spec.Process.Args, " ")
-			profs = strings.Join(r.Spec.Profiles, ",")
-		}
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", r.Name, r.InitPID, r.Status, uptime, cmd, profs)
+		fmt.Fprintln(w, psRow(r))
 	}
 	w.Flush()
 	return 0
+}
+
+// psRow is a sandbox's line in hutch ps, tab-separated. A sandbox still
+// starting has no init yet: its pid shows as -.
+func psRow(r *sandbox.Record) string {
+	pid, uptime, cmd, profs := "-", "-", "", ""
+	if r.InitPID > 0 {
+		pid = strconv.Itoa(r.InitPID)
+	}
+	if r.Status == "running" {
+		uptime = time.Since(r.Started).Truncate(time.Second).String()
+	}
+	if r.Spec != nil {
+		cmd = strings.Join(r.Spec.Process.Args, " ")
+		profs = strings.Join(r.Spec.Profiles, ",")
+	}
+	return strings.Join([]string{r.Name, pid, r.Status, uptime, cmd, profs}, "\t")
 }
 
 func listProcesses(name string, asJSON bool) int {
@@ -344,6 +353,9 @@ func inspect(name string, asJSON bool) int {
 	rec, err := sandbox.Lookup(name)
 	if err != nil {
 		return fail(err)
+	}
+	if rec.Status == "starting" {
+		return fail(fmt.Errorf("sandbox %s is still starting (hutch pid %d): it has no init, namespaces or mounts to show yet", rec.Name, rec.LauncherPID))
 	}
 	info, err := rec.Inspect()
 	if err != nil {

@@ -3,6 +3,8 @@ package main
 import (
 	"syscall"
 	"testing"
+
+	"github.com/hutch-sandbox/hutch/sandbox"
 )
 
 func TestParseSignal(t *testing.T) {
@@ -48,5 +50,18 @@ func TestParseSignal(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("parseSignal(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+// TestPSRow shows a sandbox still starting, which has no init yet, with
+// no pid rather than 0.
+func TestPSRow(t *testing.T) {
+	starting := &sandbox.Record{State: sandbox.State{Name: "box"}, Status: "starting"}
+	if got, want := psRow(starting), "box\t-\tstarting\t-\t\t"; got != want {
+		t.Errorf("starting: %q, want %q", got, want)
+	}
+	running := &sandbox.Record{State: sandbox.State{Name: "box", InitPID: 42, Spec: &sandbox.Spec{Process: sandbox.Process{Args: []string{"sleep", "1"}}, Profiles: []string{"default"}}}, Status: "exited (0)"}
+	if got, want := psRow(running), "box\t42\texited (0)\t-\tsleep 1\tdefault"; got != want {
+		t.Errorf("exited: %q, want %q", got, want)
 	}
 }
