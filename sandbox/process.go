@@ -125,6 +125,18 @@ func switchIdentity(cfg *initConfig) error {
 	if err := unix.Setresuid(int(id.UID), int(id.UID), int(id.UID)); err != nil {
 		return errorf("become uid %d: %w", id.UID, err)
 	}
+	// KEEPCAPS keeps the permitted set only: leaving uid 0 clears the
+	// effective one, and dropCapabilities needs CAP_SETPCAP in it to lock
+	// the securebits.
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return errorf("read capabilities as uid %d: %w", id.UID, err)
+	}
+	data[0].Effective, data[1].Effective = data[0].Permitted, data[1].Permitted
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return errorf("raise capabilities as uid %d: %w", id.UID, err)
+	}
 	return nil
 }
 
