@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strconv"
@@ -129,7 +130,15 @@ var ErrNoSubIDs = errors.New("no subordinate id range")
 func LookupSubIDs(path, name string, uid uint32) ([]SubIDRange, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read subordinate ids: %w (install the uidmap package and add a range with usermod --add-subuids)", err)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read subordinate ids: %w (the file must be readable by every user, as shadow-utils makes it: mode 0644)", err)
+		}
+		// The two files hold ranges of user and group ids apiece.
+		option := "--add-subuids"
+		if strings.HasSuffix(path, "subgid") {
+			option = "--add-subgids"
+		}
+		return nil, fmt.Errorf("read subordinate ids: %w (install the uidmap package and add a range with usermod %s)", err, option)
 	}
 	defer f.Close()
 	ranges, err := parseSubIDs(f, name, uid)

@@ -145,6 +145,27 @@ func TestLookupSubIDsErrors(t *testing.T) {
 	}
 }
 
+// TestLookupSubIDsMissingGroupFile names the usermod option for the
+// file that is missing: subgid takes group ranges.
+func TestLookupSubIDsMissingGroupFile(t *testing.T) {
+	_, err := LookupSubIDs(filepath.Join(t.TempDir(), "subgid"), "alice", 1000)
+	checkContains(t, err, "usermod --add-subgids")
+}
+
+// TestLookupSubIDsUnreadableFile names the file's mode, not a package to
+// install, when it exists but cannot be read.
+func TestLookupSubIDsUnreadableFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads any file: run as another user to check an unreadable one")
+	}
+	unreadable := filepath.Join(t.TempDir(), "subuid")
+	if err := os.WriteFile(unreadable, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LookupSubIDs(unreadable, "alice", 1000)
+	checkContains(t, err, "mode 0644")
+}
+
 func TestLookupSubIDsMissingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "subuid")
 	_, err := LookupSubIDs(path, "alice", 1000)

@@ -40,9 +40,10 @@ type rootBuilder struct {
 	oldRoot int // the host's root, O_PATH
 	newRoot int // the root being built, O_PATH
 	files   int // staged file contents so far
-	// devs are the minimal /dev mounts made, made read-only once every
-	// mount is in place.
-	devs []string
+	// devs are the minimal /dev mounts made, each held by its mount's fd
+	// and made read-only once every mount is in place: the fd, not the
+	// path, which a later mount on the same path would cover.
+	devs []devMount
 	// sources maps each bind's target inside to its host source's
 	// attributes, for exposures; filled on first use.
 	sources map[string]unix.Stat_t
@@ -51,7 +52,10 @@ type rootBuilder struct {
 func buildRoot(cfg *initConfig) error {
 	spec := cfg.Spec
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return errorf("make mounts private: %w: %s", err, usernsHint())
+		// Not the host's limits on user namespaces, which the sandbox's
+		// own already passed: inside it, something around hutch refuses
+		// mounting.
+		return errorf("make mounts private: %w (mounting is refused inside the sandbox's user namespace: an enclosing sandbox's Landlock domain or seccomp filter, or a security module such as AppArmor; 'hutch doctor' run from the same place tells more)", err)
 	}
 	base, err := mountStaging()
 	if err != nil {
@@ -93,13 +97,8 @@ func buildRoot(cfg *initConfig) error {
 	// Sealed only now, so that later mounts (the GPU's /dev/dri) could
 	// make their mount points in /dev.
 	for _, dev := range b.devs {
-		fd, err := b.open(dev)
-		if err == nil {
-			err = b.setattr(fd, unix.MOUNT_ATTR_RDONLY, false)
-			unix.Close(fd)
-		}
-		if err != nil {
-			return errorf("make %s read-only: %w", dev, err)
+		if err := b.setattr(dev.fd, unix.MOUNT_ATTR_RDONLY, false); err != nil {
+			return errorf("make %s read-only: %w", dev.target, err)
 		}
 	}
 	if spec.Root == "" {
@@ -144,11 +143,20 @@ func enterNewRoot() error {
 	return nil
 }
 
+// devMount is a minimal /dev made, by its target and its mount's fd.
+type devMount struct {
+	target string
+	fd     int
+}
+
 func (b *rootBuilder) close() {
 	for _, fd := range []int{b.oldRoot, b.newRoot} {
 		if fd >= 0 {
 			unix.Close(fd)
 		}
+	}
+	for _, dev := range b.devs {
+		unix.Close(dev.fd)
 	}
 }
 
@@ -507,9 +515,16 @@ var devLinks = [][2]string{
 // made read-only once the root is built. The sandbox cannot create device
 // nodes of its own.
 func (b *rootBuilder) dev(target string) error {
-	if err := b.mountFS("tmpfs", map[string]string{"mode": "0755"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC, target); err != nil {
+	fd, err := newFS("tmpfs", map[string]string{"mode": "0755"}, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
+	if err != nil {
 		return err
 	}
+	if err := b.attach(fd, target, true); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	// Kept open: attached, the fd stands for the mount itself.
+	b.devs = append(b.devs, devMount{target, fd})
 	for _, name := range devNodes {
 		tree, _, err := b.cloneSource("/dev/"+name, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
 		if err != nil {
@@ -537,7 +552,6 @@ func (b *rootBuilder) dev(target string) error {
 			return err
 		}
 	}
-	b.devs = append(b.devs, target)
 	return nil
 }
 

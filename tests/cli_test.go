@@ -33,6 +33,7 @@ func TestCLIErrorsAreOneLineAndNamed(t *testing.T) {
 		{[]string{"run", "--unsetenv", ""}, `run: --unsetenv: "" is not a variable name`},
 		{[]string{"run", "--hostname", strings.Repeat("h", 65)}, `run: --hostname: "` + strings.Repeat("h", 65) + `" is longer than 64 bytes`},
 		{[]string{"run", "--rootfs-writable"}, `run: --rootfs-writable: no --rootfs (nor a profile's root) to make writable`},
+		{[]string{"run", "-p", "rootfs"}, `run: the rootfs profile needs a rootfs folder: give --rootfs DIR (or root in a profile)`},
 		{[]string{"run", "--json-status-fd", "99"}, `run: --json-status-fd: descriptor 99 is not open`},
 		{[]string{"run", "--keep-fd", "99"}, `run: --keep-fd: descriptor 99 is not open`},
 		{[]string{"run", "--hostname", ""}, `run: --hostname: an empty name would leave the host's name in the sandbox; give one, or --share-uts`},

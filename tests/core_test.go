@@ -134,6 +134,12 @@ func TestDevRejectsNewFiles(t *testing.T) {
 	if strings.TrimSpace(r.stdout) != "00 00 00" {
 		t.Errorf("/dev/zero gave %q", r.stdout)
 	}
+	// What the profile or command line mounts on /dev afterwards is its
+	// own: sealing the minimal /dev must not make it read-only.
+	r = c.run("--tmpfs", "/dev", "--", "sh", "-c", "touch /dev/new && echo made")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "made" {
+		t.Errorf("a tmpfs on /dev, then creating /dev/new: %s", r)
+	}
 }
 
 // TestDevTakesLaterBinds dev-binds a directory at /dev/dri, as the gpu

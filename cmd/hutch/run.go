@@ -423,6 +423,11 @@ func (f *runFlags) spec(args []string) (*sandbox.Spec, *profiles.Resolved, error
 	if f.layer.RootWritable != nil && resolved.Profile.Root == nil {
 		return nil, nil, errors.New("run: --rootfs-writable: no --rootfs (nor a profile's root) to make writable")
 	}
+	if slices.Contains(resolved.Sources, "builtin:rootfs.toml") && resolved.Profile.Root == nil {
+		// Its mounts are only the rootfs's own mount points: without a
+		// root the app would find nothing on an empty tmpfs.
+		return nil, nil, errors.New("run: the rootfs profile needs a rootfs folder: give --rootfs DIR (or root in a profile)")
+	}
 	// Before the spec's own checks, which refuse a bind of / after other
 	// mounts without saying what running from / did.
 	if err := checkBroadBinds(resolved.Profile.Mounts, f.layer.Mounts, vars["HOME"]); err != nil {
