@@ -124,7 +124,11 @@ func startDirect(spec *Spec, opts Options) (*Sandbox, error) {
 	if err := early.RestoreFileOverride(); err != nil {
 		return nil, errorf("%w", err)
 	}
-	in := &inside{cfg: cfg, spec: spec}
+	limits, err := appLimits(spec.Process.Limits)
+	if err != nil {
+		return nil, err
+	}
+	in := &inside{cfg: cfg, spec: spec, appLimits: limits}
 	path, err := in.setup()
 	if err != nil {
 		return nil, err
@@ -132,10 +136,10 @@ func startDirect(spec *Spec, opts Options) (*Sandbox, error) {
 	if spec.Process.AsPID1 {
 		early.Started(spec.Process.NewSession, true)
 		in.keepFDsOpen()
-		err := early.Exec(path, spec.Process.Args, cfg.Env)
+		err := early.Exec(path, spec.Process.Args, cfg.Env, limits)
 		return nil, execError(spec.Process.Args[0], err)
 	}
-	app, err := early.Spawn(path, spec.Process.Args, cfg.Env, spec.Process.NewSession, in.appFDs())
+	app, err := early.Spawn(path, spec.Process.Args, cfg.Env, spec.Process.NewSession, in.appFDs(), limits)
 	if err != nil {
 		return nil, execError(spec.Process.Args[0], err)
 	}

@@ -13,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hutch-sandbox/hutch/sandbox/early"
 )
 
 // RunInit is the sandbox's init: it runs in the re-executed hutch binary,
@@ -138,6 +140,9 @@ type inside struct {
 	spec       *Spec
 	ch         *channel
 	namespaces map[Kind]uint64 // reported when the host asks
+	// appLimits, set by a direct init, are the limits its spawn gives the
+	// app; nil when the init takes them itself.
+	appLimits []early.Limit
 }
 
 // fail reports a setup error to the host and returns the exit code.
@@ -202,13 +207,18 @@ func (in *inside) setup() (string, error) {
 	if err := in.chdir(); err != nil {
 		return "", err
 	}
-	if err := setRlimits(spec.Process.Limits); err != nil {
-		return "", err
-	}
 	// Reap orphans even when the pid namespace is shared with the host.
 	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	if err := in.restrict(); err != nil {
 		return "", err
+	}
+	// A direct init sets the limits in the app's child alone (see
+	// early.Spawn); one started the usual way, which forks through Go,
+	// takes them itself, after Landlock, whose rules need descriptors.
+	if in.appLimits == nil {
+		if err := setRlimits(spec.Process.Limits); err != nil {
+			return "", err
+		}
 	}
 	// Looked up last, with the app's own credentials, so the answer is the
 	// one the exec will give.

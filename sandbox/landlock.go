@@ -211,8 +211,12 @@ func enforceLandlock(spec *Spec) error {
 			continue
 		}
 		fd, err := unix.Open(r.path, unix.O_PATH|unix.O_CLOEXEC, 0)
-		if err != nil {
+		if errors.Is(err, unix.ENOENT) {
 			continue // an optional mount that was not there
+		}
+		if err != nil {
+			// Skipped, the rule's access would be silently missing.
+			return errorf("landlock: open %s for its rule: %w", r.path, err)
 		}
 		var st unix.Stat_t
 		if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {

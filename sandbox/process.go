@@ -10,6 +10,8 @@ import (
 	"github.com/hutch-sandbox/hutch/idmap"
 	"github.com/moby/sys/capability"
 	"golang.org/x/sys/unix"
+
+	"github.com/hutch-sandbox/hutch/sandbox/early"
 )
 
 // enterTimeNamespace gives the init's future children a time namespace of
@@ -83,24 +85,37 @@ var Rlimits = map[string]int{
 }
 
 func setRlimits(limits []Rlimit) error {
-	for _, l := range limits {
-		res, ok := Rlimits[l.Resource]
-		if !ok {
-			return errorf("unknown resource limit %q", l.Resource)
-		}
-		// A limit only ever tightens what the caller has: where the
-		// caller's own hard limit is lower already, it stays. (Raising it
-		// would need CAP_SYS_RESOURCE outside, and fail.)
-		var cur unix.Rlimit
-		if err := unix.Getrlimit(res, &cur); err != nil {
-			return errorf("read limit %s: %w", l.Resource, err)
-		}
-		want := unix.Rlimit{Cur: min(l.Soft, l.Hard, cur.Max), Max: min(l.Hard, cur.Max)}
-		if err := unix.Setrlimit(res, &want); err != nil {
-			return errorf("limit %s to %d/%d: %w", l.Resource, want.Cur, want.Max, err)
+	app, err := appLimits(limits)
+	if err != nil {
+		return err
+	}
+	for i, l := range app {
+		want := unix.Rlimit{Cur: l.Soft, Max: l.Hard}
+		if err := unix.Setrlimit(l.Resource, &want); err != nil {
+			return errorf("limit %s to %d/%d: %w", limits[i].Resource, want.Cur, want.Max, err)
 		}
 	}
 	return nil
+}
+
+// appLimits are the limits to set, each clamped to the caller's: a limit
+// only ever tightens what the caller has, and where the caller's own hard
+// limit is lower already, it stays. (Raising it would need
+// CAP_SYS_RESOURCE outside, and fail.)
+func appLimits(limits []Rlimit) ([]early.Limit, error) {
+	out := make([]early.Limit, 0, len(limits))
+	for _, l := range limits {
+		res, ok := Rlimits[l.Resource]
+		if !ok {
+			return nil, errorf("unknown resource limit %q", l.Resource)
+		}
+		var cur unix.Rlimit
+		if err := unix.Getrlimit(res, &cur); err != nil {
+			return nil, errorf("read limit %s: %w", l.Resource, err)
+		}
+		out = append(out, early.Limit{Resource: res, Soft: min(l.Soft, l.Hard, cur.Max), Hard: min(l.Hard, cur.Max)})
+	}
+	return out, nil
 }
 
 // switchIdentity makes the init the app's uid and gid. With a single-id

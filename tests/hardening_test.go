@@ -413,3 +413,35 @@ func TestLimitsOnlyTighten(t *testing.T) {
 		t.Errorf("test profile under a hard nofile limit of 1024: %v\n%s", err, out)
 	}
 }
+
+// TestLimitsBindTheAppAlone gives the app limits far below what hutch's
+// own init needs (an address space below the Go runtime's reservation, 8
+// descriptors, fewer than Landlock's rules take): they must bind the app
+// and leave hutch able to start it, in both starts. A caller's soft
+// descriptor limit below its hard one is the app's, though the Go runtime
+// raises its own.
+func TestLimitsBindTheAppAlone(t *testing.T) {
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("prlimit (util-linux) is needed to start hutch with a soft limit below its hard one")
+	}
+	for _, start := range initStarts {
+		t.Run(start.name, func(t *testing.T) {
+			c := newCaller(t)
+			c.extraEnv = start.env
+			p := c.profile("lim.toml", "extends = [\"default\"]\n[limits]\nas = \"512M\"\nnofile = 8\n")
+			r := c.mustRun("-p", p, "--", "sh", "-c", "ulimit -v; ulimit -n")
+			if got := strings.Fields(r.stdout); len(got) != 2 || got[0] != "524288" || got[1] != "8" {
+				t.Errorf("address space and descriptor limits inside: %q, want 524288 (KiB) and 8\n%s", got, r)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, prlimit, "--nofile=512:2048", hutchBin, "run", "--", "sh", "-c", "ulimit -Sn")
+			cmd.Dir, cmd.Env = c.work, c.environ()
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: runAs}
+			if out, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "512" {
+				t.Errorf("the caller's soft nofile of 512 inside: %v\n%s", err, out)
+			}
+		})
+	}
+}

@@ -12,8 +12,8 @@ package early
 #include <stdlib.h>
 #include <string.h>
 #include <malloc.h>
-#include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
@@ -70,7 +70,13 @@ static int caller_ignores(int sig) {
 // the Go runtime puts its own handler on most of them. Whatever the start,
 // the app inherits the relayed ones ignored, as it would without hutch
 // (nohup).
+// The caller's RLIMIT_NOFILE: the Go runtime raises the soft limit to the
+// hard one in every Go process, and the app must start with the caller's.
+static struct rlimit caller_nofile;
+static int caller_nofile_known;
+
 __attribute__((constructor)) static void record_caller_signals(void) {
+	caller_nofile_known = getrlimit(RLIMIT_NOFILE, &caller_nofile) == 0;
 	spawn_defaults.__val[0] = ~0UL; // signals 1 to 64 are bits 0 to 63
 	spawn_defaults.__val[0] &= ~(1UL << (SIGKILL - 1) | 1UL << (SIGSTOP - 1));
 	for (const int *sig = init_relayed_signals; *sig; sig++)
@@ -457,49 +463,96 @@ __attribute__((constructor)) static void hutch_direct_start(int argc, char **arg
 	direct_fd = ch[1];
 }
 
-// spawn_app starts the app of a direct init: posix_spawn, which resets
-// the runtime's signal handlers in the child and leaves those the caller
-// ignored ignored, gives it the caller's signal mask, makes it the leader of a process group of its own when asked, and
-// clears close-on-exec on the descriptors it keeps. It returns 0 or the
-// error of the exec. No parent-death signal is needed: a direct init is
-// PID 1 of its pid namespace, whose end kills every process in it.
-static int spawn_app(pid_t *pid, const char *path, char *const argv[], char *const envp[], int new_group, const int *fds, int nfds) {
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_t actions;
-	int err = posix_spawnattr_init(&attr);
+// A resource limit for the app: setrlimit's resource and values.
+struct app_limit {
+	int resource;
+	rlim_t soft, hard;
+};
+
+// spawn_request is what spawn_child needs; err is its exec's error.
+struct spawn_request {
+	const char *path;
+	char *const *argv, *const *envp;
+	int new_group;
+	const int *fds;
+	int nfds;
+	const struct app_limit *limits;
+	int nlimits;
+	int err;
+};
+
+// spawn_child runs in the vfork child, on its own stack and the parent's
+// memory, with every signal blocked: only system calls until the exec.
+static int spawn_child(void *arg) {
+	struct spawn_request *r = arg;
+	// The runtime's handlers are the parent's code: every signal but those
+	// to stay ignored goes back to its default before any is unblocked.
+	void *dfl[4] = {SIG_DFL, 0, 0, 0};
+	for (int sig = 1; sig <= 64; sig++)
+		if (spawn_defaults.__val[0] & (1UL << (sig - 1)))
+			syscall(SYS_rt_sigaction, sig, dfl, NULL, 8);
+	if (r->new_group && setpgid(0, 0) != 0)
+		goto fail;
+	for (int i = 0; i < r->nfds; i++)
+		if (fcntl(r->fds[i], F_SETFD, 0) != 0)
+			goto fail;
+	if (caller_nofile_known && setrlimit(RLIMIT_NOFILE, &caller_nofile) != 0)
+		goto fail;
+	for (int i = 0; i < r->nlimits; i++) {
+		struct rlimit rl = {r->limits[i].soft, r->limits[i].hard};
+		if (setrlimit(r->limits[i].resource, &rl) != 0)
+			goto fail;
+	}
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &caller_mask, NULL, 8);
+	execve(r->path, r->argv, r->envp);
+fail:
+	r->err = errno;
+	_exit(127);
+}
+
+// spawn_app starts the app of a direct init. It is posix_spawn's work,
+// done here for what posix_spawn cannot: the profile's resource limits
+// apply in the child, where they bind the app alone. Set on the init
+// they bound hutch itself: an address-space limit below the Go runtime's
+// reservation failed every start, a low nofile limit the Landlock rules.
+// The child also gets the caller's signal mask and RLIMIT_NOFILE, its
+// ignored signals (spawn_defaults), a process group of its own when asked,
+// and the descriptors fds without close-on-exec. It returns 0 or the
+// error of the child's setup or exec. No parent-death signal is needed: a
+// direct init is PID 1 of its pid namespace, whose end kills every
+// process in it.
+static int spawn_app(pid_t *pid, const char *path, char *const argv[], char *const envp[], int new_group,
+		const int *fds, int nfds, const struct app_limit *limits, int nlimits) {
+	// Static: a direct init spawns one app, and allocating a stack now
+	// could meet a limit the caller set.
+	static char stack[64 << 10] __attribute__((aligned(16)));
+	struct spawn_request r = {path, argv, envp, new_group, fds, nfds, limits, nlimits, 0};
+	unsigned long all[2] = {~0UL, ~0UL}, old[2];
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, all, old, 8);
+	long child = clone(spawn_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &r);
+	int err = child < 0 ? errno : 0;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, 8);
 	if (err)
 		return err;
-	err = posix_spawn_file_actions_init(&actions);
-	if (err) {
-		posix_spawnattr_destroy(&attr);
-		return err;
+	if (r.err) {
+		waitpid((pid_t)child, NULL, 0);
+		return r.err;
 	}
-	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-	if (new_group)
-		flags |= POSIX_SPAWN_SETPGROUP;
-	// Without SETSIGDEF glibc's spawn would also set its own signals 32
-	// and 33 to SIG_IGN in the child, and an ignored signal stays ignored
-	// across the exec.
-	err = posix_spawnattr_setflags(&attr, flags);
-	if (!err)
-		err = posix_spawnattr_setpgroup(&attr, 0);
-	if (!err)
-		err = posix_spawnattr_setsigmask(&attr, &caller_mask);
-	if (!err)
-		err = posix_spawnattr_setsigdefault(&attr, &spawn_defaults);
-	for (int i = 0; !err && i < nfds; i++)
-		err = posix_spawn_file_actions_adddup2(&actions, fds[i], fds[i]);
-	if (!err)
-		err = posix_spawn(pid, path, &actions, &attr, argv, envp);
-	posix_spawn_file_actions_destroy(&actions);
-	posix_spawnattr_destroy(&attr);
-	return err;
+	*pid = (pid_t)child;
+	return 0;
 }
 
 // exec_app replaces a direct init by its app (--as-pid-1) with the
 // caller's signal mask; the exec resets the caught signals to their
 // default. It returns only the error of a failed exec.
-static int exec_app(const char *path, char *const argv[], char *const envp[]) {
+static int exec_app(const char *path, char *const argv[], char *const envp[], const struct app_limit *limits, int nlimits) {
+	if (caller_nofile_known && setrlimit(RLIMIT_NOFILE, &caller_nofile) != 0)
+		return errno;
+	for (int i = 0; i < nlimits; i++) {
+		struct rlimit rl = {limits[i].soft, limits[i].hard};
+		if (setrlimit(limits[i].resource, &rl) != 0)
+			return errno;
+	}
 	pthread_sigmask(SIG_SETMASK, &caller_mask, NULL);
 	execve(path, argv, envp);
 	return errno;
@@ -631,31 +684,50 @@ func cCommand(path string, argv, env []string) command {
 	}}
 }
 
-// Spawn starts the app of a direct init with the caller's signal mask
-// (see spawn_app), in a process group of its own when newGroup is set,
-// with fds (stdio and the kept descriptors) open across the exec. It
-// returns once the exec has succeeded or failed; its error is the exec's.
+// Limit is a resource limit for the app alone, as setrlimit takes it.
+type Limit struct {
+	Resource   int
+	Soft, Hard uint64
+}
+
+func cLimits(limits []Limit) []C.struct_app_limit {
+	out := make([]C.struct_app_limit, len(limits)+1)
+	for i, l := range limits {
+		out[i] = C.struct_app_limit{resource: C.int(l.Resource), soft: C.rlim_t(l.Soft), hard: C.rlim_t(l.Hard)}
+	}
+	return out
+}
+
+// Spawn starts the app of a direct init (see spawn_app): with the caller's
+// signal mask, ignored signals and RLIMIT_NOFILE, then limits; in a
+// process group of its own when newGroup is set; with fds (stdio and the
+// kept descriptors) open across the exec. It returns once the exec has
+// succeeded or failed; its error is the exec's or the setup's before it.
 // Call it on the thread whose time namespace the app must enter.
-func Spawn(path string, argv, env []string, newGroup bool, fds []int) (int, error) {
+func Spawn(path string, argv, env []string, newGroup bool, fds []int, limits []Limit) (int, error) {
 	cmd := cCommand(path, argv, env)
 	defer cmd.free()
 	cFDs := make([]C.int, len(fds)+1)
 	for i, fd := range fds {
 		cFDs[i] = C.int(fd)
 	}
+	cLim := cLimits(limits)
 	var pid C.pid_t
-	if errno := C.spawn_app(&pid, cmd.path, cmd.argv, cmd.envp, C.int(boolInt(newGroup)), &cFDs[0], C.int(len(fds))); errno != 0 {
+	errno := C.spawn_app(&pid, cmd.path, cmd.argv, cmd.envp, C.int(boolInt(newGroup)), &cFDs[0], C.int(len(fds)), &cLim[0], C.int(len(limits)))
+	if errno != 0 {
 		return 0, unix.Errno(errno)
 	}
 	return int(pid), nil
 }
 
-// Exec replaces a direct init by its app with the caller's signal mask;
-// it returns only the error of a failed exec.
-func Exec(path string, argv, env []string) error {
+// Exec replaces a direct init by its app with the caller's signal mask
+// and RLIMIT_NOFILE, then limits; it returns only the error of a failed
+// exec, or of the limits.
+func Exec(path string, argv, env []string, limits []Limit) error {
 	cmd := cCommand(path, argv, env)
 	defer cmd.free()
-	return unix.Errno(C.exec_app(cmd.path, cmd.argv, cmd.envp))
+	cLim := cLimits(limits)
+	return unix.Errno(C.exec_app(cmd.path, cmd.argv, cmd.envp, &cLim[0], C.int(len(limits))))
 }
 
 func boolInt(b bool) int {
