@@ -57,9 +57,18 @@ func CheckProfileArg(arg string) error {
 
 // CheckHostname checks a host or domain name: the kernel takes up to 64
 // bytes.
+//
+// Beyond the kernel's limit, a name is letters, digits, '-', '_' and '.',
+// as hostnames are: it also goes into the sandbox's /etc/hosts, where a
+// newline would add lines and a space would make it not resolve.
 func CheckHostname(s string) error {
 	if len(s) > 64 {
 		return fmt.Errorf("%q is longer than 64 bytes", s)
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return fmt.Errorf("%q is not a host name: letters, digits, '-', '_' and '.' only", s)
+		}
 	}
 	return nil
 }

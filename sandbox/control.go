@@ -205,7 +205,7 @@ func (s *session) start() error {
 	if err == nil {
 		s.pid, err = syscall.ForkExec(path, req.Args, attr)
 		if err != nil {
-			err = execError(req.Args[0], err)
+			err = execFailed(req.Args[0], path, err)
 		}
 	}
 	if err != nil {

@@ -137,11 +137,11 @@ func startDirect(spec *Spec, opts Options) (*Sandbox, error) {
 		early.Started(spec.Process.NewSession, true)
 		in.keepFDsOpen()
 		err := early.Exec(path, spec.Process.Args, cfg.Env, limits)
-		return nil, execError(spec.Process.Args[0], err)
+		return nil, execFailed(spec.Process.Args[0], path, err)
 	}
 	app, err := early.Spawn(path, spec.Process.Args, cfg.Env, spec.Process.NewSession, in.appFDs(), limits)
 	if err != nil {
-		return nil, execError(spec.Process.Args[0], err)
+		return nil, execFailed(spec.Process.Args[0], path, err)
 	}
 	sigs, err := directSignalChannel()
 	if err != nil {

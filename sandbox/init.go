@@ -310,7 +310,7 @@ func (in *inside) startApp(path string) (int, error) {
 	}
 	pid, err := syscall.ForkExec(path, in.spec.Process.Args, attr)
 	if err != nil {
-		return 0, execError(in.spec.Process.Args[0], err)
+		return 0, execFailed(in.spec.Process.Args[0], path, err)
 	}
 	return pid, nil
 }
@@ -328,7 +328,7 @@ func (in *inside) execAsPID1(path string) int {
 func (in *inside) execApp(path string) error {
 	in.keepFDsOpen()
 	err := unix.Exec(path, in.spec.Process.Args, in.cfg.Env)
-	return execError(in.spec.Process.Args[0], err)
+	return execFailed(in.spec.Process.Args[0], path, err)
 }
 
 // loop is the init's life after the app started: it relays signals to
@@ -458,6 +458,18 @@ func (in *inside) recordExit(code int) {
 }
 
 // execError classifies a failed exec by the shell's convention.
+// execFailed is execError for an exec of the resolved path that failed:
+// ENOENT for a file that is there means what it runs it with is not, the
+// interpreter its #! line names or its ELF loader, which a sandbox that
+// binds only part of the host makes common.
+func execFailed(cmd, path string, err error) *Error {
+	var st unix.Stat_t
+	if errors.Is(err, unix.ENOENT) && unix.Stat(path, &st) == nil {
+		return &Error{Code: ExitNotFound, Err: fmt.Errorf("%s: cannot execute: required file not found (the interpreter its #! line names, or its ELF loader, is not in the sandbox)", cmd)}
+	}
+	return execError(cmd, err)
+}
+
 func execError(cmd string, err error) *Error {
 	switch {
 	case errors.Is(err, unix.ENOENT):

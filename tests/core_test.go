@@ -765,3 +765,23 @@ content = "C"
 		t.Errorf("contents and modes: %v\n%s", got, r)
 	}
 }
+
+// TestMissingInterpreterIsNamed runs a script whose #! interpreter is not
+// in the sandbox: 127, as a shell gives, but saying that the script is
+// there and what it needs is not, in every start.
+func TestMissingInterpreterIsNamed(t *testing.T) {
+	for _, start := range initStarts {
+		t.Run(start.name, func(t *testing.T) {
+			c := newCaller(t)
+			c.extraEnv = start.env
+			script := filepath.Join(c.work, "script")
+			c.writeFile(script, "#!/nonexistent/interpreter\necho ran\n", 0o755)
+			for _, pid1 := range [][]string{nil, {"--as-pid-1"}} {
+				r := c.run(append(append(pid1, "--bind", c.work, c.work, "--"), script)...)
+				if r.code != 127 || !strings.Contains(r.stderr, "cannot execute: required file not found (the interpreter its #! line names") {
+					t.Errorf("%v: %s", pid1, r)
+				}
+			}
+		})
+	}
+}
