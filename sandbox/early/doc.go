@@ -19,7 +19,8 @@
 // leaves without waiting for the kernel to tear the init down. The direct
 // init hears the signals it relays through a C handler and a pipe
 // (RelayedSignalFD), not os/signal, which must not be used for them in a
-// direct child; it starts the app with posix_spawn (Spawn), with the
+// direct child; it starts the app with a vfork-style spawn (Spawn) that
+// sets the profile's resource limits in the child, with the
 // caller's signal mask and the relayed signals the caller ignored still
 // ignored, as every start does (CallerIgnoredSignals).
 //
