@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
@@ -139,7 +140,7 @@ func landlockRules(spec *Spec) []llRule {
 // along a path, so the mount would inherit that read access whatever its
 // own rule says (a "none" ~/.ssh under the home's tmpfs stayed readable).
 func checkLandlockNone(spec *Spec) error {
-	if spec.Security.Landlock.Mode == LandlockOff {
+	if spec.Security.Landlock.Mode == LandlockOff || !slices.ContainsFunc(spec.Mounts, func(m Mount) bool { return m.Landlock == LandlockAccessNone }) {
 		return nil
 	}
 	rules := landlockRules(spec)

@@ -459,12 +459,18 @@ func (f *runFlags) spec(args []string) (*sandbox.Spec, *profiles.Resolved, error
 // directory may be a link to / or to the home, and the home itself a link.
 // A directory above the home counts as the home.
 func checkBroadBinds(mounts, fromCLI []sandbox.Mount, home string) error {
-	if resolved, err := filepath.EvalSymlinks(home); err == nil && home != "" {
-		home = resolved
-	}
+	homeResolved := false
 	for _, m := range mounts {
 		if m.Type != sandbox.Bind && m.Type != sandbox.DevBind {
 			continue
+		}
+		if !homeResolved {
+			// Only for a writable bind: the default profile has none,
+			// and every start would pay for the walk.
+			if resolved, err := filepath.EvalSymlinks(home); err == nil && home != "" {
+				home = resolved
+			}
+			homeResolved = true
 		}
 		source, err := filepath.EvalSymlinks(m.Source)
 		if err != nil {

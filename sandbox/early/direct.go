@@ -66,16 +66,16 @@ static int caller_ignores(int sig) {
 	return syscall(SYS_rt_sigaction, sig, NULL, kernel_action, 8) == 0 && kernel_action[0] == SIG_IGN;
 }
 
-// record_caller_signals notes which signals the caller ignored, before
-// the Go runtime puts its own handler on most of them. Whatever the start,
-// the app inherits the relayed ones ignored, as it would without hutch
-// (nohup).
 // The caller's RLIMIT_NOFILE: the Go runtime raises the soft limit to the
 // hard one in every Go process, and the app must start with the caller's.
 static struct rlimit caller_nofile;
 static int caller_nofile_known;
 
-__attribute__((constructor)) static void record_caller_signals(void) {
+// record_caller notes, before the Go runtime changes them, the caller's
+// RLIMIT_NOFILE and which signals it ignored: the runtime puts its own
+// handler on most. Whatever the start, the app inherits the relayed ones
+// ignored, as it would without hutch (nohup).
+__attribute__((constructor)) static void record_caller(void) {
 	caller_nofile_known = getrlimit(RLIMIT_NOFILE, &caller_nofile) == 0;
 	spawn_defaults.__val[0] = ~0UL; // signals 1 to 64 are bits 0 to 63
 	spawn_defaults.__val[0] &= ~(1UL << (SIGKILL - 1) | 1UL << (SIGSTOP - 1));
@@ -89,6 +89,7 @@ __attribute__((constructor)) static void record_caller_signals(void) {
 		if (caller_ignores(untouched[i]))
 			spawn_defaults.__val[0] &= ~(1UL << (untouched[i] - 1));
 }
+
 static int relay_pipe[2] = {-1, -1};
 
 static void on_relayed(int sig) {
