@@ -524,8 +524,8 @@ fail:
 // process in it.
 static int spawn_app(pid_t *pid, const char *path, char *const argv[], char *const envp[], int new_group,
 		const int *fds, int nfds, const struct app_limit *limits, int nlimits) {
-	// Static: a direct init spawns one app, and allocating a stack now
-	// could meet a limit the caller set.
+	// Static: a direct init spawns one app, and a stack mapped for it
+	// would only add its page faults to every start.
 	static char stack[64 << 10] __attribute__((aligned(16)));
 	struct spawn_request r = {path, argv, envp, new_group, fds, nfds, limits, nlimits, 0};
 	unsigned long all[2] = {~0UL, ~0UL}, old[2];
@@ -544,8 +544,9 @@ static int spawn_app(pid_t *pid, const char *path, char *const argv[], char *con
 }
 
 // exec_app replaces a direct init by its app (--as-pid-1) with the
-// caller's signal mask; the exec resets the caught signals to their
-// default. It returns only the error of a failed exec.
+// caller's signal mask and RLIMIT_NOFILE, then the profile's limits; the
+// exec resets the caught signals to their default. It returns only the
+// error of a limit or of a failed exec.
 static int exec_app(const char *path, char *const argv[], char *const envp[], const struct app_limit *limits, int nlimits) {
 	if (caller_nofile_known && setrlimit(RLIMIT_NOFILE, &caller_nofile) != 0)
 		return errno;
