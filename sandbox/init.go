@@ -116,7 +116,11 @@ var initName = []byte("hutch-init\x00")
 // init does the same in package early.)
 func ignoreCallerIgnored(sigs []unix.Signal) {
 	for _, sig := range sigs {
-		signal.Ignore(sig)
+		// A SIGCONT must still reach the app, which it resumes even
+		// ignored: it stays caught, and the app gets it at its default.
+		if sig != unix.SIGCONT {
+			signal.Ignore(sig)
+		}
 	}
 }
 

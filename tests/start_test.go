@@ -623,3 +623,48 @@ func TestInitHeapOnHugePages(t *testing.T) {
 		})
 	}
 }
+
+// TestIgnoredContAndChld starts hutch from a caller that ignores SIGCONT,
+// then SIGCHLD: the relayed SIGCONT must still resume the app after a
+// SIGTSTP (it resumes even a process that ignores it), and hutch must see
+// its init end though the kernel would reap an ignored child unseen.
+func TestIgnoredContAndChld(t *testing.T) {
+	for _, start := range initStarts {
+		t.Run(start.name, func(t *testing.T) {
+			c := newCaller(t)
+			c.extraEnv = start.env
+			cmd := c.command(context.Background(), "run", "--", "sh", "-c",
+				"echo ready; i=0; while [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done; echo finished")
+			ignoringSignals("CONT")(cmd)
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			r := bufio.NewReader(out)
+			if line, _ := r.ReadString('\n'); strings.TrimSpace(line) != "ready" {
+				t.Fatalf("first line %q", line)
+			}
+			cmd.Process.Signal(syscall.SIGTSTP)
+			time.Sleep(300 * time.Millisecond)
+			cmd.Process.Signal(syscall.SIGCONT)
+			done := make(chan string, 1)
+			go func() { rest, _ := io.ReadAll(r); done <- string(rest) }()
+			select {
+			case rest := <-done:
+				if strings.TrimSpace(rest) != "finished" {
+					t.Errorf("after SIGTSTP and SIGCONT: %q", rest)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("the app did not resume after SIGCONT")
+			}
+
+			if r := c.runWith(ignoringSignals("CHLD"), "--as-pid-1", "--", "true"); r.code != 0 {
+				t.Errorf("--as-pid-1 with SIGCHLD ignored: %s", r)
+			}
+		})
+	}
+}

@@ -101,20 +101,19 @@ static void on_relayed(int sig) {
 }
 
 // catch_relayed installs on_relayed for the relayed signals, over the Go
-// runtime's handlers, and returns the pipe's read end, or -1. A relayed
-// signal the caller ignored is set back to SIG_IGN, which the Go runtime
-// replaced for most: an ignored signal stays ignored across the app's
-// exec, as it would without hutch. SA_ONSTACK: the handler runs on Go's
-// threads, whose goroutine stacks are too small for it.
+// runtime's handlers, and returns the pipe's read end, or -1. Those the
+// caller ignored too: the app ignores them as well (see spawn_child), but
+// a SIGCONT must still reach it, for it resumes even an app that ignores
+// it. SA_ONSTACK: the handler runs on Go's threads, whose goroutine
+// stacks are too small for it.
 static int catch_relayed(void) {
 	if (pipe2(relay_pipe, O_CLOEXEC) != 0)
 		return -1;
 	fcntl(relay_pipe[1], F_SETFL, O_NONBLOCK);
 	struct sigaction caught = {.sa_handler = on_relayed, .sa_flags = SA_ONSTACK | SA_RESTART};
 	sigfillset(&caught.sa_mask);
-	struct sigaction ignored = {.sa_handler = SIG_IGN};
 	for (const int *sig = init_relayed_signals; *sig; sig++)
-		if (sigaction(*sig, sigismember(&caller_ignored, *sig) ? &ignored : &caught, NULL) != 0)
+		if (sigaction(*sig, &caught, NULL) != 0)
 			return -1;
 	return relay_pipe[0];
 }
@@ -299,11 +298,26 @@ static void leave_with(int status) {
 	_exit(128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
 }
 
+// wait_child leaves with the status of a child that ended before it
+// reported the app's start. A signal sent to hutch's whole process group
+// (a shell's job, timeout) reaches the child too; arriving before package
+// early's handler is in place, the Go runtime's own takes it, and, the
+// child being PID 1 of its namespace, cannot die of it and exits 2
+// instead. The signal is then pending in the monitor, which leaves as if
+// killed by it, as hutch would have been.
 static void wait_child(pid_t child) {
 	int status;
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
 			_exit(125);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+		sigset_t pending;
+		const int fatal[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
+		if (sigpending(&pending) == 0)
+			for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+				if (sigismember(&pending, fatal[i]) == 1)
+					_exit(128 + fatal[i]);
+	}
 	leave_with(status);
 }
 
@@ -425,6 +439,10 @@ __attribute__((constructor)) static void hutch_direct_start(int argc, char **arg
 		close(ch[1]);
 		return;
 	}
+	// The monitor waits for its child: a SIGCHLD the caller ignored would
+	// have the kernel reap it unseen, and the monitor wait forever.
+	struct sigaction chld = {.sa_handler = SIG_DFL};
+	sigaction(SIGCHLD, &chld, NULL);
 	sigset_t relayed, old_mask;
 	sigemptyset(&relayed);
 	int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGCONT, SIGTSTP};
@@ -488,10 +506,13 @@ static int spawn_child(void *arg) {
 	struct spawn_request *r = arg;
 	// The runtime's handlers are the parent's code: every signal but those
 	// to stay ignored goes back to its default before any is unblocked.
-	void *dfl[4] = {SIG_DFL, 0, 0, 0};
-	for (int sig = 1; sig <= 64; sig++)
+	void *dfl[4] = {SIG_DFL, 0, 0, 0}, *ign[4] = {SIG_IGN, 0, 0, 0};
+	for (int sig = 1; sig <= 64; sig++) {
 		if (spawn_defaults.__val[0] & (1UL << (sig - 1)))
 			syscall(SYS_rt_sigaction, sig, dfl, NULL, 8);
+		else if (sigismember(&caller_ignored, sig) == 1)
+			syscall(SYS_rt_sigaction, sig, ign, NULL, 8); // caught in the init
+	}
 	if (r->new_group && setpgid(0, 0) != 0)
 		goto fail;
 	for (int i = 0; i < r->nfds; i++)
@@ -548,6 +569,12 @@ static int spawn_app(pid_t *pid, const char *path, char *const argv[], char *con
 // exec resets the caught signals to their default. It returns only the
 // error of a limit or of a failed exec.
 static int exec_app(const char *path, char *const argv[], char *const envp[], const struct app_limit *limits, int nlimits) {
+	// Caught in the init, the relayed signals the caller ignored would be
+	// reset by the exec: the app ignores them as the caller did.
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	for (const int *sig = init_relayed_signals; *sig; sig++)
+		if (sigismember(&caller_ignored, *sig) == 1)
+			sigaction(*sig, &ign, NULL);
 	if (caller_nofile_known && setrlimit(RLIMIT_NOFILE, &caller_nofile) != 0)
 		return errno;
 	for (int i = 0; i < nlimits; i++) {
