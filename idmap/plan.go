@@ -24,9 +24,10 @@ type Caller struct {
 type Request struct {
 	UID uint32
 	GID uint32
-	// Subordinate maps inner 0 to the caller and inner 1..N to the caller's
-	// ranges in /etc/subuid and /etc/subgid, so the sandbox holds many ids
-	// (package managers, chown, su). It needs newuidmap and newgidmap.
+	// Subordinate maps the app's own uid and gid to the caller's, and the
+	// other inner ids, counting from 0, to the caller's ranges in
+	// /etc/subuid and /etc/subgid, so the sandbox holds many ids (package
+	// managers, chown, su). It needs newuidmap and newgidmap.
 	Subordinate bool
 }
 
@@ -74,15 +75,9 @@ func NewPlan(req Request, caller Caller, files Files) (Plan, error) {
 		return Plan{}, err
 	}
 	p := Plan{
-		UIDMap:  withSubordinates(caller.UID, uidRanges),
-		GIDMap:  withSubordinates(caller.GID, gidRanges),
+		UIDMap:  withSubordinates(req.UID, caller.UID, uidRanges),
+		GIDMap:  withSubordinates(req.GID, caller.GID, gidRanges),
 		Helpers: true,
-	}
-	if _, ok := p.UIDMap.ToOuter(req.UID); !ok {
-		return Plan{}, fmt.Errorf("uid %d is outside the mapped ids 0-%d (the caller plus the ranges in %s)", req.UID, lastInner(p.UIDMap), files.SubUID)
-	}
-	if _, ok := p.GIDMap.ToOuter(req.GID); !ok {
-		return Plan{}, fmt.Errorf("gid %d is outside the mapped ids 0-%d (the caller plus the ranges in %s)", req.GID, lastInner(p.GIDMap), files.SubGID)
 	}
 	if err := p.UIDMap.Validate(); err != nil {
 		return Plan{}, fmt.Errorf("uid map: %w", err)
@@ -93,27 +88,46 @@ func NewPlan(req Request, caller Caller, files Files) (Plan, error) {
 	return p, nil
 }
 
-func withSubordinates(own uint32, ranges []SubIDRange) Map {
-	m := Map{{Inner: 0, Outer: own, Count: 1}}
-	next := uint32(1)
+// withSubordinates maps the app's id to the caller's own and hands the
+// ranges out to the other inner ids in order from 0. The app is then the
+// caller on the host whatever id it runs as, as with Podman's keep-id:
+// what it writes in a bind belongs to the caller, and the caller's files
+// are its own. With inner 0 always the caller instead, an app left at the
+// caller's uid number would have run as a subordinate id, a stranger to
+// the caller's own files.
+func withSubordinates(app, own uint32, ranges []SubIDRange) Map {
+	m := Map{{Inner: app, Outer: own, Count: 1}}
+	// 2^32-1 is no id: the kernel's maps stop one short of it.
+	const idLimit = uint64(1)<<32 - 1
+	next := uint64(0)
 	for _, r := range ranges {
-		if len(m) == maxLines {
-			break
+		if next == uint64(app) {
+			next++
 		}
-		m = append(m, Range{Inner: next, Outer: r.Start, Count: r.Count})
-		next += r.Count
+		start, left := uint64(r.Start), uint64(r.Count)
+		if start+left > idLimit+1 || next >= idLimit {
+			// Left whole for Validate to report; split, its pieces
+			// would wrap around to low host ids.
+			m = append(m, Range{Inner: uint32(min(next, idLimit-1)), Outer: r.Start, Count: r.Count})
+			return m
+		}
+		for left > 0 && next < idLimit {
+			if next == uint64(app) {
+				next++
+				continue
+			}
+			if len(m) == maxLines {
+				return m
+			}
+			n := min(left, idLimit-next)
+			if next < uint64(app) {
+				n = min(n, uint64(app)-next)
+			}
+			m = append(m, Range{Inner: uint32(next), Outer: uint32(start), Count: uint32(n)})
+			next, start, left = next+n, start+n, left-n
+		}
 	}
 	return m
-}
-
-func lastInner(m Map) uint64 {
-	var last uint64
-	for _, r := range m {
-		if end := uint64(r.Inner) + uint64(r.Count) - 1; end > last {
-			last = end
-		}
-	}
-	return last
 }
 
 // SubIDRange is one line of /etc/subuid or /etc/subgid.

@@ -270,8 +270,8 @@ func TestNewPlanSubordinate(t *testing.T) {
 			Request{UID: 15, GID: 10, Subordinate: true},
 			alice,
 			Plan{
-				UIDMap:  Map{{0, 1000, 1}, {1, 100000, 10}, {11, 300000, 5}},
-				GIDMap:  Map{{0, 1001, 1}, {1, 200000, 3}, {4, 400000, 7}},
+				UIDMap:  Map{{15, 1000, 1}, {0, 100000, 10}, {10, 300000, 5}},
+				GIDMap:  Map{{10, 1001, 1}, {0, 200000, 3}, {3, 400000, 7}},
 				Helpers: true,
 			},
 		},
@@ -282,8 +282,8 @@ func TestNewPlanSubordinate(t *testing.T) {
 			Request{UID: 10, GID: 10, Subordinate: true},
 			alice,
 			Plan{
-				UIDMap:  Map{{0, 1000, 1}, {1, 100000, 10}},
-				GIDMap:  Map{{0, 1001, 1}, {1, 200000, 10}},
+				UIDMap:  Map{{10, 1000, 1}, {0, 100000, 10}},
+				GIDMap:  Map{{10, 1001, 1}, {0, 200000, 10}},
 				Helpers: true,
 			},
 		},
@@ -293,8 +293,31 @@ func TestNewPlanSubordinate(t *testing.T) {
 			Request{UID: 10, GID: 10, Subordinate: true},
 			Caller{UID: 1000, GID: 1000},
 			Plan{
-				UIDMap:  Map{{0, 1000, 1}, {1, 100000, 10}},
-				GIDMap:  Map{{0, 1000, 1}, {1, 200000, 10}},
+				UIDMap:  Map{{10, 1000, 1}, {0, 100000, 10}},
+				GIDMap:  Map{{10, 1000, 1}, {0, 200000, 10}},
+				Helpers: true,
+			},
+		},
+		{
+			// The caller's own uid number, the default: it splits the range.
+			"the app's ids split a range",
+			"alice:100000:65536\n", "alice:200000:65536\n",
+			Request{UID: 1000, GID: 1001, Subordinate: true},
+			alice,
+			Plan{
+				UIDMap:  Map{{1000, 1000, 1}, {0, 100000, 1000}, {1001, 101000, 64536}},
+				GIDMap:  Map{{1001, 1001, 1}, {0, 200000, 1001}, {1002, 201001, 64535}},
+				Helpers: true,
+			},
+		},
+		{
+			"the app's ids beyond the ranges",
+			"alice:100000:10\nalice:200000:5\n", "alice:300000:65536\n",
+			Request{UID: 16, GID: 70000, Subordinate: true},
+			alice,
+			Plan{
+				UIDMap:  Map{{16, 1000, 1}, {0, 100000, 10}, {10, 200000, 5}},
+				GIDMap:  Map{{70000, 1001, 1}, {0, 300000, 65536}},
 				Helpers: true,
 			},
 		},
@@ -309,11 +332,16 @@ func TestNewPlanSubordinate(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("NewPlan = %+v, want %+v", got, tt.want)
 			}
-			if _, ok := got.UIDMap.ToOuter(tt.req.UID); !ok {
-				t.Errorf("uid %d is not mapped", tt.req.UID)
+			if out, _ := got.UIDMap.ToOuter(tt.req.UID); out != tt.caller.UID {
+				t.Errorf("the app's uid %d maps to %d, not the caller's %d", tt.req.UID, out, tt.caller.UID)
 			}
-			if _, ok := got.GIDMap.ToOuter(tt.req.GID); !ok {
-				t.Errorf("gid %d is not mapped", tt.req.GID)
+			if out, _ := got.GIDMap.ToOuter(tt.req.GID); out != tt.caller.GID {
+				t.Errorf("the app's gid %d maps to %d, not the caller's %d", tt.req.GID, out, tt.caller.GID)
+			}
+			for name, m := range map[string]Map{"uid": got.UIDMap, "gid": got.GIDMap} {
+				if err := m.Validate(); err != nil {
+					t.Errorf("%s map: %v", name, err)
+				}
 			}
 		})
 	}
@@ -325,7 +353,7 @@ func TestNewPlanSubordinateEdges(t *testing.T) {
 
 	t.Run("last id of the ranges is mapped", func(t *testing.T) {
 		files := Files{SubUID: writeFile(t, "subuid", "alice:100000:65536\n"), SubGID: writeFile(t, "subgid", subgid)}
-		p, err := NewPlan(Request{UID: 65536, GID: 65536, Subordinate: true}, alice, files)
+		p, err := NewPlan(Request{Subordinate: true}, alice, files)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -405,18 +433,6 @@ func TestNewPlanErrors(t *testing.T) {
 			"alice:100000\n", "alice:200000:65536\n",
 			Request{Subordinate: true}, alice,
 			[]string{"$SUBUID: line 1"}, false,
-		},
-		{
-			"uid outside the ranges",
-			"alice:100000:10\nalice:200000:5\n", "alice:300000:65536\n",
-			Request{UID: 16, Subordinate: true}, alice,
-			[]string{"uid 16 is outside the mapped ids 0-15 (the caller plus the ranges in $SUBUID)"}, false,
-		},
-		{
-			"gid outside the ranges",
-			"alice:100000:65536\n", "alice:300000:10\n",
-			Request{UID: 10, GID: 11, Subordinate: true}, alice,
-			[]string{"gid 11 is outside the mapped ids 0-10 (the caller plus the ranges in $SUBGID)"}, false,
 		},
 		{
 			"caller's uid inside its subordinate range",

@@ -118,39 +118,20 @@ func appLimits(limits []Rlimit) ([]early.Limit, error) {
 	return out, nil
 }
 
-// switchIdentity makes the init the app's uid and gid. With a single-id
-// map it already is; with subordinate ranges the init is root inside and
-// changes over, dropping the caller's supplementary groups.
+// switchIdentity checks that the init already is the app's uid and gid,
+// which every id plan makes it (the app's ids are the caller's, mapped),
+// and drops the caller's supplementary groups where the maps allow it:
+// with subordinate ranges setgroups is allowed, and the caller's host
+// groups have no business inside.
 func switchIdentity(cfg *initConfig) error {
 	id := cfg.Spec.Identity
-	if uint32(unix.Geteuid()) == id.UID && uint32(unix.Getegid()) == id.GID {
-		return nil
+	if uid, gid := uint32(unix.Geteuid()), uint32(unix.Getegid()); uid != id.UID || gid != id.GID {
+		return errorf("the init is uid %d, gid %d, not the app's uid %d, gid %d: the id maps are wrong", uid, gid, id.UID, id.GID)
 	}
 	if cfg.Plan.Helpers {
 		if err := unix.Setgroups(nil); err != nil {
 			return errorf("drop supplementary groups: %w", err)
 		}
-	}
-	if err := unix.Setresgid(int(id.GID), int(id.GID), int(id.GID)); err != nil {
-		return errorf("become gid %d: %w", id.GID, err)
-	}
-	// Keep capabilities across the uid change; dropCapabilities decides
-	// which survive.
-	unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0)
-	if err := unix.Setresuid(int(id.UID), int(id.UID), int(id.UID)); err != nil {
-		return errorf("become uid %d: %w", id.UID, err)
-	}
-	// KEEPCAPS keeps the permitted set only: leaving uid 0 clears the
-	// effective one, and dropCapabilities needs CAP_SETPCAP in it to lock
-	// the securebits.
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return errorf("read capabilities as uid %d: %w", id.UID, err)
-	}
-	data[0].Effective, data[1].Effective = data[0].Permitted, data[1].Permitted
-	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return errorf("raise capabilities as uid %d: %w", id.UID, err)
 	}
 	return nil
 }

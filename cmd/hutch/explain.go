@@ -36,7 +36,7 @@ func explainProfiles(loader *profiles.Loader, names []string) int {
 	}
 	fmt.Fprintf(&b, "\nIdentity: uid %d, gid %d inside", spec.Identity.UID, spec.Identity.GID)
 	if spec.Identity.Subordinate {
-		b.WriteString(", with your subordinate id ranges mapped")
+		b.WriteString(" (you on the host); every other id maps to your subordinate ranges, from 0 up")
 	}
 	b.WriteString("\n\nFile system, built in this order on an empty read-only root:\n")
 	if spec.Root != "" {
