@@ -552,6 +552,46 @@ func (b *rootBuilder) dev(target string) error {
 			return err
 		}
 	}
+	return b.console(target)
+}
+
+// console binds the terminal the app's stdio is on, if any, at
+// target/console, as bubblewrap does. The app holds that terminal open
+// already, so this grants nothing new; with a name for it inside, ttyname()
+// and tty(1) work, which search the private /dev/pts in vain otherwise. A
+// terminal that the host's root does not reach (one of another mount
+// namespace) gets no name.
+func (b *rootBuilder) console(target string) error {
+	for fd := range 3 {
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR {
+			continue
+		}
+		if _, err := unix.IoctlGetTermios(fd, unix.TCGETS); err != nil {
+			continue
+		}
+		// The host's /proc names the terminal as the host sees it.
+		name, err := os.Readlink("/oldroot/proc/self/fd/" + strconv.Itoa(fd))
+		if err != nil || !path.IsAbs(name) {
+			continue
+		}
+		src, err := unix.Openat2(b.oldRoot, name, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: resolveInRoot})
+		if err != nil {
+			continue
+		}
+		var found unix.Stat_t
+		if unix.Fstat(src, &found) != nil || found.Dev != st.Dev || found.Ino != st.Ino || found.Rdev != st.Rdev {
+			unix.Close(src)
+			continue
+		}
+		tree, err := b.cloneTree(src, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
+		unix.Close(src)
+		if err != nil {
+			return fmt.Errorf("terminal %s as console: %w", name, err)
+		}
+		defer unix.Close(tree)
+		return b.attach(tree, path.Join(target, "console"), false)
+	}
 	return nil
 }
 

@@ -430,6 +430,29 @@ func TestTIOCSTIIsRefused(t *testing.T) {
 	}
 }
 
+// TestTerminalHasAName checks that an app whose stdio is a terminal finds
+// it by name, as /dev/console (ttyname() and tty(1) work), in every start,
+// and that without a terminal /dev has no console.
+func TestTerminalHasAName(t *testing.T) {
+	for _, start := range initStarts {
+		t.Run(start.name, func(t *testing.T) {
+			c := newCaller(t)
+			c.extraEnv = start.env
+			_, slave := openPTY(t)
+			onTTY := func(cmd *exec.Cmd) { cmd.Stdin = slave }
+			script := `tty; ls /dev | grep -x console; echo hi > /dev/console && echo wrote; grep -c . /proc/self/mountinfo >/dev/null`
+			r := c.runWith(onTTY, "--", "sh", "-c", script)
+			if got := lines(r.stdout); r.code != 0 || len(got) != 3 || got[0] != "/dev/console" || got[1] != "console" || got[2] != "wrote" {
+				t.Errorf("stdin on a terminal: %s\nwant tty to print /dev/console, and the console writable", r)
+			}
+			r = c.run("--", "sh", "-c", "tty; ls /dev | grep -x console")
+			if r.code == 0 || !strings.HasPrefix(r.stdout, "not a tty") {
+				t.Errorf("stdio on no terminal: %s\nwant 'not a tty' and no /dev/console", r)
+			}
+		})
+	}
+}
+
 func TestEnvironmentPolicy(t *testing.T) {
 	c := newCaller(t)
 	c.extraEnv = []string{"SECRET_TOKEN=hunter2", "TERM=xterm"}
