@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -97,24 +98,36 @@ func parseDuration(s string) (time.Duration, error) {
 		if num == "" || unit == "" {
 			return 0, bad
 		}
+		// time.ParseDuration says "invalid" for a number too large as well.
+		tooLong := fmt.Errorf("duration %q is too long: at most 106751d (about 292 years)", s)
+		wellFormed := func() bool {
+			_, err := strconv.ParseFloat(num, 64)
+			return err == nil && slices.Contains([]string{"ns", "us", "µs", "μs", "ms", "s", "m", "h", "d"}, unit)
+		}
 		var d time.Duration
 		if unit == "d" {
 			h, err := time.ParseDuration(num + "h")
 			if err != nil {
+				if wellFormed() {
+					return 0, tooLong
+				}
 				return 0, bad
 			}
 			if h > math.MaxInt64/24 {
-				return 0, fmt.Errorf("duration %q is too long", s)
+				return 0, tooLong
 			}
 			d = 24 * h
 		} else {
 			var err error
 			if d, err = time.ParseDuration(num + unit); err != nil {
+				if wellFormed() {
+					return 0, tooLong
+				}
 				return 0, bad
 			}
 		}
 		if total > math.MaxInt64-d {
-			return 0, fmt.Errorf("duration %q is too long", s)
+			return 0, tooLong
 		}
 		total += d
 	}

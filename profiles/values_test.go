@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,6 +76,25 @@ func TestParseMode(t *testing.T) {
 		got, err := parseMode(tt.in)
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("parseMode(%q) = %o, %v; want %o, ok %t", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestParseDurationMessages checks that a number too large is called
+// that, not a malformed duration, which it is not.
+func TestParseDurationMessages(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"106752d", "too long"},
+		{"99999999999999d", "too long"},
+		{"9999999999999999999h", "too long"},
+		{"100000d100000d", "too long"},
+		{"10days", "is not a duration"},
+		{"1w", "is not a duration"},
+		{"1..5d", "is not a duration"},
+	} {
+		_, err := parseDuration(tt.in)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("parseDuration(%q): %v, want an error saying %q", tt.in, err, tt.want)
 		}
 	}
 }
