@@ -56,8 +56,8 @@ func CheckHost() []HostCheck {
 		checkTimens(ns),
 		checkMapHelper("newuidmap", unix.CAP_SETUID),
 		checkMapHelper("newgidmap", unix.CAP_SETGID),
-		checkSubIDs("subuid", idmap.DefaultFiles.SubUID, caller),
-		checkSubIDs("subgid", idmap.DefaultFiles.SubGID, caller),
+		checkSubIDs("subuid", idmap.DefaultFiles.SubUID, caller, caller.UID),
+		checkSubIDs("subgid", idmap.DefaultFiles.SubGID, caller, caller.GID),
 		checkCgroup(),
 		checkLandlock(),
 		checkSeccomp(),
@@ -512,7 +512,9 @@ func parseFileCaps(b []byte) (fileCaps, error) {
 
 // checkSubIDs reports the caller's subordinate ranges, which profiles
 // with many ids inside (package managers, chown) map through newuidmap.
-func checkSubIDs(name, path string, caller idmap.Caller) HostCheck {
+// own is the caller's uid or gid, which no range may hold: the kernel
+// refuses a map that names one outside id twice.
+func checkSubIDs(name, path string, caller idmap.Caller, own uint32) HostCheck {
 	c := HostCheck{Name: name}
 	ranges, err := idmap.LookupSubIDs(path, caller.Name, caller.UID)
 	if err != nil {
@@ -536,6 +538,18 @@ func checkSubIDs(name, path string, caller idmap.Caller) HostCheck {
 		return c
 	}
 	c.Status, c.Detail = CheckOK, path+": "+subIDSummary(ranges)
+	for _, r := range ranges {
+		if own >= r.Start && uint64(own) < uint64(r.Start)+uint64(r.Count) {
+			kind := "uid"
+			if name == "subgid" {
+				kind = "gid"
+			}
+			c.Status = CheckWarn
+			c.Detail += fmt.Sprintf("; the range %d-%d holds your own %s %d, so profiles with subordinate = true fail (a map may not name it twice)", r.Start, uint64(r.Start)+uint64(r.Count)-1, kind, own)
+			c.Fix = fmt.Sprintf("as root: give the user a range without %d in %s", own, path)
+			break
+		}
+	}
 	return c
 }
 
@@ -552,14 +566,22 @@ func subIDSummary(ranges []idmap.SubIDRange) string {
 }
 
 // checkCgroup reports whether the caller may manage a cgroup v2 subtree,
-// which per-sandbox resource limits need. On systemd hosts the user's
+// which per-sandbox memory, pids and CPU limits would need. hutch sets
+// none yet, so what is missing is information, never a warning: nothing
+// a profile asks for depends on it. On systemd hosts the user's
 // user@UID.service is delegated, not the scope the shell runs in, so the
 // search walks up from the caller's cgroup.
-func checkCgroup() HostCheck {
-	c := HostCheck{Name: "cgroup v2"}
+func checkCgroup() (c HostCheck) {
+	c = HostCheck{Name: "cgroup v2"}
+	defer func() {
+		if c.Status != CheckOK {
+			c.Status = CheckInfo
+			c.Detail += " (hutch sets no cgroup limits yet; [limits] are rlimits)"
+		}
+	}()
 	mnt, root, ok := cgroup2Mount(readOptionalFile("/proc/self/mountinfo"))
 	if !ok {
-		c.Status = CheckWarn
+		c.Status = CheckInfo
 		c.Detail = "no cgroup2 file system is mounted (cgroup v1 only)"
 		c.Fix = "boot with systemd.unified_cgroup_hierarchy=1 (cgroup v1 is deprecated)"
 		return c
@@ -567,7 +589,7 @@ func checkCgroup() HostCheck {
 	procCgroup := readOptionalFile("/proc/self/cgroup")
 	rel, ok := cgroupV2Path(procCgroup)
 	if !ok {
-		c.Status = CheckWarn
+		c.Status = CheckInfo
 		c.Detail = "cgroup2 is mounted at " + mnt + ", but /proc/self/cgroup has no v2 entry"
 		return c
 	}
@@ -575,7 +597,7 @@ func checkCgroup() HostCheck {
 	if v1 := cgroupV1Controllers(procCgroup); len(v1) > 0 {
 		// Hybrid mode: a controller bound to v1 cannot be used on v2, and
 		// systemd only delegates v2.
-		c.Status = CheckWarn
+		c.Status = CheckInfo
 		c.Detail = fmt.Sprintf("hybrid mode: cgroup2 at %s has controllers %s; %s are on cgroup v1", mnt, wordsOrNone(rootControllers), strings.Join(v1, " "))
 		c.Fix = "boot with systemd.unified_cgroup_hierarchy=1 (cgroup v1 is deprecated)"
 		return c
@@ -583,7 +605,7 @@ func checkCgroup() HostCheck {
 	own := cgroupDir(mnt, root, rel)
 	dir, ok := delegatedCgroup(mnt, own)
 	if !ok {
-		c.Status = CheckWarn
+		c.Status = CheckInfo
 		c.Detail = "cgroup " + rel + " and its parents are not writable by this user: no delegated subtree"
 		c.Fix = "start hutch from a systemd user session, or in a delegated scope: systemd-run --user --scope -p Delegate=yes hutch ..."
 		return c
@@ -593,7 +615,7 @@ func checkCgroup() HostCheck {
 	c.Status = CheckOK
 	c.Detail = fmt.Sprintf("delegated %s; controllers: %s; enabled for children: %s", dir, wordsOrNone(available), wordsOrNone(enabled))
 	if !slices.Contains(available, "memory") || !slices.Contains(available, "pids") {
-		c.Status = CheckWarn
+		c.Status = CheckInfo
 		c.Fix = "delegate the memory and pids controllers to users (systemd: Delegate=memory pids cpu in user@.service.d)"
 	}
 	return c

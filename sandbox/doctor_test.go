@@ -3,6 +3,8 @@ package sandbox
 import (
 	"encoding/binary"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -283,6 +285,34 @@ func TestSubIDSummary(t *testing.T) {
 		if got := subIDSummary(tt.ranges); got != tt.want {
 			t.Errorf("subIDSummary(%v) = %q, want %q", tt.ranges, got, tt.want)
 		}
+	}
+}
+
+func TestCheckSubIDs(t *testing.T) {
+	alice := idmap.Caller{UID: 1000, GID: 1001, Name: "alice"}
+	tests := []struct {
+		name, file string
+		own        uint32
+		status     CheckStatus
+		detail     string
+	}{
+		{"a range apart", "alice:100000:65536\n", 1000, CheckOK, "100000-165535 (65536 ids)"},
+		{"own uid inside", "alice:0:65536\n", 1000, CheckWarn, "the range 0-65535 holds your own uid 1000"},
+		{"own uid at the range's end", "alice:10:991\n", 1000, CheckWarn, "holds your own uid 1000"},
+		{"own uid just past the end", "alice:10:990\n", 1000, CheckOK, "10-999 (990 ids)"},
+		{"no range", "bob:100000:65536\n", 1000, CheckWarn, "no range for user alice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "subuid")
+			if err := os.WriteFile(path, []byte(tt.file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c := checkSubIDs("subuid", path, alice, tt.own)
+			if c.Status != tt.status || !strings.Contains(c.Detail, tt.detail) {
+				t.Errorf("checkSubIDs = %+v; want status %s, detail with %q", c, tt.status, tt.detail)
+			}
+		})
 	}
 }
 

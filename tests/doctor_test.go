@@ -53,6 +53,10 @@ func TestDoctorJSON(t *testing.T) {
 		if ch.Status == "fail" {
 			t.Errorf("check %q failed although the exit status is 0: %s", ch.Name, ch.Detail)
 		}
+		// hutch uses no cgroups yet: whatever the host has, nothing to warn of.
+		if ch.Name == "cgroup v2" && ch.Status != "ok" && ch.Status != "info" {
+			t.Errorf("check %q is %s, want ok or info: %s", ch.Name, ch.Status, ch.Detail)
+		}
 		if (ch.Status == "warn" || ch.Status == "fail") && ch.Fix == "" {
 			t.Errorf("check %q is %s without a fix: %s", ch.Name, ch.Status, ch.Detail)
 		}
