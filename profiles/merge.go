@@ -48,6 +48,7 @@ func appendNew(dst, src []string) []string {
 // apply merges layer src on top of p.
 func (p *Profile) apply(src *Profile) {
 	over(&p.Hostname, src.Hostname)
+	over(&p.MachineID, src.MachineID)
 	over(&p.Domainname, src.Domainname)
 	over(&p.Root, src.Root)
 	over(&p.RootWritable, src.RootWritable)

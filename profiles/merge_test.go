@@ -55,6 +55,7 @@ func TestMergeRules(t *testing.T) {
 description = "the parent"
 hostname = "parent"
 domainname = "parent.example"
+machine_id = "host"
 [namespaces]
 net = true
 ipc = false
@@ -137,6 +138,7 @@ write = ["/w2"]
 	}
 	check("hostname (overridden)", s.Hostname, "child")
 	check("domainname (kept)", s.Domainname, "parent.example")
+	check("machine id (kept)", s.HostMachineID, true)
 	check("net (true overridden by false)", s.Namespaces[sandbox.NSNet], sandbox.Host)
 	check("ipc (kept)", s.Namespaces[sandbox.NSIPC], sandbox.Host)
 	check("pid (default)", s.Namespaces[sandbox.NSPID], sandbox.New)

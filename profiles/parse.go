@@ -376,7 +376,7 @@ func (d *decoder) hostnamePtr(key string, v any) *string {
 }
 
 var topKeys = []string{
-	"description", "extends", "hostname", "domainname", "root", "root_writable",
+	"description", "extends", "hostname", "domainname", "machine_id", "root", "root_writable",
 	"namespaces", "identity", "mount", "env", "time", "process", "limits",
 	"security", "seccomp", "landlock",
 }
@@ -395,6 +395,8 @@ func (d *decoder) profile(raw map[string]any) *Profile {
 			p.Hostname = d.hostnamePtr(key, v)
 		case "domainname":
 			p.Domainname = d.hostnamePtr(key, v)
+		case "machine_id":
+			p.MachineID = d.enum(key, v, machineIDs...)
 		case "root":
 			p.Root = d.absPathPtr(key, v)
 		case "root_writable":
@@ -913,6 +915,7 @@ func (d *decoder) enum(key string, v any, choices ...string) *string {
 }
 
 var (
+	machineIDs      = []string{"random", "host"}
 	seccompProfiles = []string{"default", "none"}
 	seccompActions  = []string{"errno", "kill", "log"}
 	landlockModes   = []string{sandbox.LandlockBestEffort, sandbox.LandlockRequired, sandbox.LandlockOff}

@@ -148,6 +148,10 @@ func TestParseErrors(t *testing.T) {
 			`2:8: landlock.mode: "strict" is not one of best-effort, required, off`},
 		{"bad seccomp action", "[seccomp]\naction = \"trap\"\n",
 			`2:10: seccomp.action: "trap" is not one of errno, kill, log`},
+		{"bad machine id", "hostname = \"h\"\nmachine_id = \"fake\"\n",
+			`2:14: machine_id: "fake" is not one of random, host`},
+		{"machine id not a string", "machine_id = false\n",
+			`1:14: machine_id: want a string, got boolean false`},
 		{"bad seccomp profile", "[seccomp]\nprofile = \"strict\"\n",
 			`2:11: seccomp.profile: "strict" is not one of default, none`},
 		{"empty seccomp name", "[seccomp]\nallow = [\"ptrace\", \"\"]\n",
@@ -276,6 +280,7 @@ description = "everything"
 extends = ["default", "./base.toml"]
 hostname = "box"
 domainname = "example"
+machine_id = "host"
 root = "/srv/rootfs"
 root_writable = false
 
@@ -378,6 +383,7 @@ write = ["/scratch/"]
 		Extends:      []string{"default", "./base.toml"},
 		Hostname:     new("box"),
 		Domainname:   new("example"),
+		MachineID:    new("host"),
 		Root:         new("/srv/rootfs"),
 		RootWritable: new(false),
 		Namespaces: map[sandbox.Kind]sandbox.Share{

@@ -25,6 +25,7 @@ type Profile struct {
 
 	Hostname     *string
 	Domainname   *string
+	MachineID    *string // "random" or "host"
 	Root         *string
 	RootWritable *bool
 

@@ -30,6 +30,7 @@ func (p *Profile) TOML() string {
 	}
 	w.strp("hostname", p.Hostname)
 	w.strp("domainname", p.Domainname)
+	w.strp("machine_id", p.MachineID)
 	w.strp("root", p.Root)
 	w.boolp("root_writable", p.RootWritable)
 

@@ -61,6 +61,7 @@ func TestTOMLRoundTripEverything(t *testing.T) {
 description = "costs $$5, says \"hi\"\ttab"
 hostname = "box"
 domainname = ""
+machine_id = "random"
 root = "/srv/root"
 root_writable = true
 [namespaces]

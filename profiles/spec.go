@@ -42,6 +42,7 @@ func (r *Resolved) Spec(args []string, caller idmap.Caller) (*sandbox.Spec, erro
 		Mounts:          clip(p.Mounts),
 		Hostname:        deref(p.Hostname, ""),
 		Domainname:      deref(p.Domainname, ""),
+		HostMachineID:   deref(p.MachineID, "random") == "host",
 		MonotonicOffset: deref(p.Time.MonotonicOffset, 0),
 		BoottimeOffset:  deref(p.Time.BoottimeOffset, 0),
 		Process: sandbox.Process{

@@ -91,6 +91,9 @@ func buildRoot(cfg *initConfig) error {
 	if err := b.nameHost(); err != nil {
 		return err
 	}
+	if err := b.hideMachineID(); err != nil {
+		return err
+	}
 	if err := b.hideAndProtect(); err != nil {
 		return err
 	}
@@ -725,6 +728,49 @@ func (b *rootBuilder) nameHost() error {
 		return errorf("/etc/hosts: %w", err)
 	}
 	return nil
+}
+
+// machineIDFiles are where the host's machine id may show: systemd's file
+// and D-Bus's older copy.
+var machineIDFiles = []string{"/etc/machine-id", "/var/lib/dbus/machine-id"}
+
+// hideMachineID covers the host's machine id, where a bind shows it, with
+// a random one of the sandbox's own, unless the spec keeps the host's.
+// The id identifies the host for good, and machine-id(5) asks that it be
+// kept from untrusted code; one per sandbox also keeps two runs of an app
+// from telling they ran on the same machine.
+func (b *rootBuilder) hideMachineID() error {
+	if b.spec.HostMachineID {
+		return nil
+	}
+	id := ""
+	for _, p := range machineIDFiles {
+		if !b.hostFileShows(p) {
+			continue
+		}
+		if id == "" {
+			var err error
+			if id, err = randomMachineID(); err != nil {
+				return errorf("%s: %w", p, err)
+			}
+		}
+		if err := b.file(Mount{Type: File, Target: p, Content: id, Mode: 0o444, ReadOnly: true}); err != nil {
+			return errorf("%s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// randomMachineID makes an id as systemd does for a new machine: 128
+// random bits marked as a version 4 UUID, in 32 hex digits and a newline.
+func randomMachineID() (string, error) {
+	var id [16]byte
+	if _, err := unix.Getrandom(id[:], 0); err != nil {
+		return "", fmt.Errorf("random machine id: %w", err)
+	}
+	id[6] = id[6]&0x0f | 0x40
+	id[8] = id[8]&0x3f | 0x80
+	return fmt.Sprintf("%x\n", id[:]), nil
 }
 
 // hostFileShows reports whether the host's file p is what p is inside.

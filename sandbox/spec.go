@@ -255,6 +255,9 @@ type Spec struct {
 
 	Hostname   string `json:"hostname,omitempty"`
 	Domainname string `json:"domainname,omitempty"`
+	// HostMachineID leaves the host's /etc/machine-id visible where a bind
+	// shows it; otherwise the sandbox gets a random one of its own.
+	HostMachineID bool `json:"host_machine_id,omitempty"`
 
 	MonotonicOffset time.Duration `json:"monotonic_offset,omitempty"`
 	BoottimeOffset  time.Duration `json:"boottime_offset,omitempty"`

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -197,6 +198,27 @@ size = "1M"
 	r := c.run("--profile", p, "--", "sh", "-c", "dd if=/dev/zero of=/small/f bs=1024 count=512 2>/dev/null && echo half-ok; dd if=/dev/zero of=/small/g bs=1024 count=1024")
 	if !strings.Contains(r.stdout, "half-ok") || !strings.Contains(r.stderr, "No space left on device") {
 		t.Errorf("a 1M tmpfs: %s", r)
+	}
+}
+
+// TestMachineIDIsPrivate checks that the host's /etc/machine-id, which
+// the default profile's bind of /etc would show, is covered by a random id
+// of each sandbox's own, well formed, unless a profile keeps the host's.
+func TestMachineIDIsPrivate(t *testing.T) {
+	host, err := os.ReadFile("/etc/machine-id")
+	if err != nil {
+		t.Skipf("the host has no /etc/machine-id to hide: %v", err)
+	}
+	c := newCaller(t)
+	wellFormed := regexp.MustCompile(`^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}\n$`)
+	first := c.mustRun("--", "cat", "/etc/machine-id").stdout
+	second := c.mustRun("--", "cat", "/etc/machine-id").stdout
+	if first == string(host) || !wellFormed.MatchString(first) || first == second {
+		t.Errorf("machine ids inside: %q then %q, host's %q; want a fresh random version 4 id each time", first, second, host)
+	}
+	p := c.profile("host-id.toml", "extends = [\"default\"]\nmachine_id = \"host\"\n")
+	if got := c.mustRun("-p", p, "--", "cat", "/etc/machine-id").stdout; got != string(host) {
+		t.Errorf("machine_id = \"host\": got %q, want the host's %q", got, host)
 	}
 }
 

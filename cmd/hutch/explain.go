@@ -59,6 +59,11 @@ func explainProfiles(loader *profiles.Loader, names []string) int {
 	if spec.Hostname != "" {
 		fmt.Fprintf(&b, "Hostname: %s\n", spec.Hostname)
 	}
+	if spec.HostMachineID {
+		b.WriteString("Machine id: the host's, where a bind shows /etc/machine-id\n")
+	} else {
+		b.WriteString("Machine id: a random one of its own in /etc/machine-id\n")
+	}
 	if spec.MonotonicOffset != 0 || spec.BoottimeOffset != 0 {
 		fmt.Fprintf(&b, "Clocks: monotonic %+v, boottime %+v\n", spec.MonotonicOffset, spec.BoottimeOffset)
 	}
