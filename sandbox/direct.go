@@ -90,7 +90,7 @@ func startDirect(spec *Spec, opts Options) (*Sandbox, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, &Error{Code: ExitSetup, Err: err}
 	}
-	if err := checkHostPaths(spec); err != nil {
+	if err := checkHostPaths(spec, opts.Protected); err != nil {
 		return nil, err
 	}
 	plan, err := idmap.NewPlan(spec.Identity, CurrentCaller(false), idmap.DefaultFiles)

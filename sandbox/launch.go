@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -81,7 +82,7 @@ func Start(spec *Spec, opts Options) (*Sandbox, error) {
 	if opts.Detach && spec.Name == "" {
 		return nil, errorf("a detached sandbox needs a name (--name)")
 	}
-	if err := checkHostPaths(spec); err != nil {
+	if err := checkHostPaths(spec, opts.Protected); err != nil {
 		return nil, err
 	}
 	if !opts.joined {
@@ -163,7 +164,7 @@ func newInitConfig(spec *Spec, opts Options, plan idmap.Plan, filter *seccomp.Pr
 		Seccomp:   filter,
 		Protected: opts.Protected,
 		// Every sandbox's control socket lives there; none may reach one.
-		Hidden:    []string{StateRoot()},
+		Hidden:    StateRoots(),
 		ControlFD: -1,
 		ExitFD:    -1,
 		StatusFD:  -1,
@@ -647,7 +648,14 @@ func CurrentCaller(withName bool) idmap.Caller {
 
 // checkHostPaths reports missing bind sources and roots before anything
 // starts, naming the path; the init checks again where it matters.
-func checkHostPaths(spec *Spec) error {
+//
+// It also refuses a bind whose source lies in one of hutch's state roots,
+// which hiding cannot cover (it hides a state root where a bind of it or
+// of a directory above it shows it, not a part of it bound alone), and a
+// writable bind of something inside a protected directory (a profile in
+// the user's profile directory). Paths are compared with their symbolic
+// links resolved.
+func checkHostPaths(spec *Spec, protected []string) error {
 	if spec.Root != "" {
 		st, err := os.Stat(spec.Root)
 		if err != nil {
@@ -663,6 +671,58 @@ func checkHostPaths(spec *Spec) error {
 		}
 		if _, err := os.Stat(m.Source); err != nil {
 			return errorf("%s source %s: %w", m.Type, m.Source, unwrapPath(err))
+		}
+	}
+	return checkBindSources(spec, protected)
+}
+
+// checkBindSources is checkHostPaths' refusal of binds into hutch's state
+// and, writable, into protected directories.
+func checkBindSources(spec *Spec, protected []string) error {
+	var within []string // resolved; the state roots, then protected directories
+	for _, r := range StateRoots() {
+		if resolved, err := filepath.EvalSymlinks(r); err == nil {
+			within = append(within, resolved)
+		}
+	}
+	states := len(within)
+	for _, p := range protected {
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			if resolved, err := filepath.EvalSymlinks(p); err == nil {
+				within = append(within, resolved)
+			}
+		}
+	}
+	if len(within) == 0 {
+		return nil
+	}
+	sources := []Mount{}
+	for _, m := range spec.Mounts {
+		if m.IsBind() {
+			sources = append(sources, m)
+		}
+	}
+	if spec.Root != "" {
+		sources = append(sources, Mount{Type: Bind, Source: spec.Root, Target: "/"})
+		if !spec.RootWritable {
+			sources[len(sources)-1].Type = ROBind
+		}
+	}
+	for _, m := range sources {
+		source, err := filepath.EvalSymlinks(m.Source)
+		if err != nil {
+			continue // missing: optional, or refused above
+		}
+		for i, dir := range within {
+			if source != dir && !strings.HasPrefix(source, dir+"/") {
+				continue
+			}
+			if i < states {
+				return errorf("%s source %s lies in hutch's state directory %s, which no sandbox may see", m.Type, m.Source, dir)
+			}
+			if m.Type != ROBind {
+				return errorf("%s source %s lies in %s, which sandboxes may only read: bind it read-only (ro-bind)", m.Type, m.Source, dir)
+			}
 		}
 	}
 	return nil

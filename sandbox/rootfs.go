@@ -789,6 +789,9 @@ func (b *rootBuilder) hostFileShows(p string) bool {
 // holds them, wherever it is mounted.
 func (b *rootBuilder) hideAndProtect() error {
 	for _, p := range b.cfg.Hidden {
+		if err := b.claim(p); err != nil {
+			return errorf("hide %s: %w", p, err)
+		}
 		for _, at := range b.exposures(p) {
 			if err := b.tmpfs(Mount{Type: Tmpfs, Target: at, Mode: 0o500, ReadOnly: true}); err != nil {
 				return errorf("hide %s at %s: %w", p, at, err)
@@ -808,6 +811,29 @@ func (b *rootBuilder) hideAndProtect() error {
 			}
 		}
 	}
+	return nil
+}
+
+// claim makes the hidden directory p on the host, 0700, if it is missing
+// and its parent shows inside: the app could make it otherwise, and a
+// later hutch would take what the app left there (a forged filter in its
+// cache) for its own state. Made, it is hidden like one that existed.
+func (b *rootBuilder) claim(p string) error {
+	if _, err := b.stat(b.oldRoot, p); !errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	dir := path.Dir(p)
+	if len(b.exposures(dir)) == 0 {
+		return nil
+	}
+	parent, err := unix.Openat2(b.oldRoot, dir, &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: resolveInRoot})
+	if err != nil {
+		return err
+	}
+	defer unix.Close(parent)
+	// Should the init be refused (a read-only file system), the app,
+	// with fewer rights than the init, would be too.
+	unix.Mkdirat(parent, path.Base(p), 0o700)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -130,6 +131,30 @@ func ValidName(name string) error {
 // join.go): there the effective uid is the inside one, which need not be
 // the caller's, and /tmp/hutch-UID would name another directory.
 var joinedStateRoot string
+
+// StateRoots are every directory this user's hutch may keep its state
+// in: the one in use first, then those a run in another environment
+// takes (without XDG_RUNTIME_DIR, from cron or ssh: systemd's /run/user
+// directory, or the temporary directory). Sandboxes are kept from all of
+// them, since a state root a later run uses is as much hutch's as the one
+// in use: its filter cache and control sockets are trusted.
+func StateRoots() []string {
+	roots := []string{StateRoot()}
+	if joinedStateRoot != "" {
+		return roots
+	}
+	uid := strconv.Itoa(os.Geteuid())
+	for _, r := range []string{
+		filepath.Join("/run/user", uid, "hutch"),
+		filepath.Join(os.TempDir(), "hutch-"+uid),
+		filepath.Join("/tmp", "hutch-"+uid),
+	} {
+		if !slices.Contains(roots, r) {
+			roots = append(roots, r)
+		}
+	}
+	return roots
+}
 
 // StateRoot is the directory of the caller's named sandboxes.
 func StateRoot() string {

@@ -94,6 +94,77 @@ func TestStateDirectoryHiddenWherever(t *testing.T) {
 	}
 }
 
+// TestOtherStateRootsHidden checks the state roots a run in another
+// environment uses. With XDG_RUNTIME_DIR set, hutch keeps its state there,
+// but a run from cron (no XDG_RUNTIME_DIR) keeps it in $TMPDIR/hutch-UID:
+// a sandbox given the temporary directory must neither see that one's
+// state nor make it, missing, with a forged filter cache for a later run.
+func TestOtherStateRootsHidden(t *testing.T) {
+	for _, exists := range []bool{true, false} {
+		t.Run(map[bool]string{true: "existing", false: "missing"}[exists], func(t *testing.T) {
+			c := newCaller(t)
+			tmp := filepath.Join(c.work, "tmp")
+			if err := os.Mkdir(tmp, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			c.own(tmp)
+			uid := strconv.Itoa(os.Getuid())
+			if runAs != nil {
+				uid = strconv.Itoa(int(runAs.Uid))
+			}
+			other := filepath.Join(tmp, "hutch-"+uid)
+			if exists {
+				// A named sandbox's files, as a run without XDG_RUNTIME_DIR leaves them.
+				if err := os.MkdirAll(filepath.Join(other, ".cache"), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				c.own(other)
+				c.own(filepath.Join(other, ".cache"))
+				c.writeFile(filepath.Join(other, ".cache", "seccomp-0.bpf"), "filter", 0o600)
+			}
+			c.extraEnv = []string{"TMPDIR=" + tmp}
+			r := c.mustRun("--bind", tmp, "/t", "--", "sh", "-c",
+				"ls -A /t/hutch-"+uid+"; mkdir -p /t/hutch-"+uid+"/.cache 2>/dev/null && echo made; "+
+					"echo forged > /t/hutch-"+uid+"/.cache/seccomp-0.bpf 2>/dev/null && echo forged; "+
+					"mv /t/hutch-"+uid+" /t/moved 2>/dev/null && echo moved; touch /t/other && echo writable")
+			if got := lines(r.stdout); len(got) != 1 || got[0] != "writable" {
+				t.Errorf("the state root of a run without XDG_RUNTIME_DIR, inside:\n%s\nwant it empty, unwritable and in place", r)
+			}
+			if st, err := os.Stat(other); err != nil || !st.IsDir() || st.Mode().Perm() != 0o700 {
+				t.Errorf("%s on the host: %v, %v; want a 0700 directory hutch made ahead of the app", other, st, err)
+			}
+		})
+	}
+}
+
+// TestBindsIntoStateRefused checks that a bind of a part of hutch's state
+// directory, which hiding the directory would not cover, is refused, as
+// is a writable bind of a file in the user's profile directory; read-only,
+// a profile may be bound.
+func TestBindsIntoStateRefused(t *testing.T) {
+	c := newCaller(t)
+	c.mustRun("--", "true") // makes the state directory and its cache
+	profDir := filepath.Join(c.home, ".config", "hutch", "profiles")
+	c.writeFile(filepath.Join(profDir, "mine.toml"), "extends = [\"default\"]\n", 0o600)
+	for _, tc := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--ro-bind", filepath.Join(c.runtimeDir, "hutch", ".cache"), "/c"}, "lies in hutch's state directory"},
+		{[]string{"--bind", filepath.Join(c.runtimeDir, "hutch"), "/c"}, "lies in hutch's state directory"},
+		{[]string{"--bind", filepath.Join(profDir, "mine.toml"), "/p.toml"}, "which sandboxes may only read"},
+	} {
+		r := c.run(append(tc.args, "--", "true")...)
+		if r.code != 125 || !strings.Contains(r.stderr, tc.says) {
+			t.Errorf("%v: %s\nwant 125 and an error saying %q", tc.args, r, tc.says)
+		}
+	}
+	r := c.mustRun("--ro-bind", filepath.Join(profDir, "mine.toml"), "/p.toml", "--", "cat", "/p.toml")
+	if !strings.Contains(r.stdout, "default") {
+		t.Errorf("a profile bound read-only: %s", r)
+	}
+}
+
 // TestStateDirectoryParentsPinned keeps hutch's state directory where a
 // writable bind shows the directories above it, as with XDG_RUNTIME_DIR
 // (or TMPDIR) inside a project directory: the app must not rename one of
@@ -157,6 +228,31 @@ func TestProfileDirectoryProtected(t *testing.T) {
 		t.Run(map[bool]string{true: "existing", false: "missing"}[exists], func(t *testing.T) {
 			testProfileDirectoryProtected(t, exists)
 		})
+	}
+}
+
+// TestDefaultProfileDirectoryProtected runs with XDG_CONFIG_HOME elsewhere:
+// the profile directory a run without it uses, ~/.config/hutch/profiles,
+// must be as safe from a sandbox given ~/.config as the one in use.
+func TestDefaultProfileDirectoryProtected(t *testing.T) {
+	c := newCaller(t)
+	config := filepath.Join(c.home, ".config")
+	alt := filepath.Join(c.home, "altcfg")
+	for _, d := range []string{config, alt} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		c.own(d)
+	}
+	c.extraEnv = []string{"XDG_CONFIG_HOME=" + alt}
+	profDir := filepath.Join(config, "hutch", "profiles")
+	r := c.mustRun("--bind", config, config, "--", "sh", "-c",
+		"mkdir -p "+profDir+" 2>/dev/null; echo 'description = \"planted\"' > "+profDir+"/default.toml 2>/dev/null && echo planted; touch "+config+"/other && echo writable")
+	if strings.Contains(r.stdout, "planted") || !strings.Contains(r.stdout, "writable") {
+		t.Errorf("inside:\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(profDir, "default.toml")); err == nil {
+		t.Errorf("a default.toml was planted in ~/.config/hutch/profiles")
 	}
 }
 

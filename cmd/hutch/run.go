@@ -26,7 +26,8 @@ type runFlags struct {
 	name     string
 	detach   bool
 	statusFD int
-	// profileDirs are where profiles were looked up, for protectedPaths.
+	// profileDirs are where profiles were looked up, and where a run
+	// without XDG_CONFIG_HOME looks, for protectedPaths.
 	profileDirs []string
 
 	// loadVars gives the variables that paths on the command line expand,
@@ -410,6 +411,13 @@ func (f *runFlags) spec(args []string) (*sandbox.Spec, *profiles.Resolved, error
 	}
 	loader := profiles.NewLoader(vars)
 	f.profileDirs = loader.Dirs
+	if home := vars["HOME"]; home != "" {
+		// Where a run without XDG_CONFIG_HOME looks: a sandbox of a run
+		// with another one must not plant profiles there either.
+		if d := filepath.Join(home, ".config", "hutch", "profiles"); !slices.Contains(f.profileDirs, d) {
+			f.profileDirs = append(slices.Clip(f.profileDirs), d)
+		}
+	}
 	names := f.profiles
 	if len(names) == 0 && f.layer.Root != nil {
 		// A rootfs brings its own system: the default profile's host binds
