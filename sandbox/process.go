@@ -99,9 +99,10 @@ func setRlimits(limits []Rlimit) error {
 }
 
 // appLimits are the limits to set, each clamped to the caller's: a limit
-// only ever tightens what the caller has, and where the caller's own hard
-// limit is lower already, it stays. (Raising it would need
-// CAP_SYS_RESOURCE outside, and fail.)
+// only ever tightens what the caller has, and where the caller's own soft
+// or hard limit is lower already, it stays. (Raising a hard one would need
+// CAP_SYS_RESOURCE outside, and fail.) The caller's soft RLIMIT_NOFILE is
+// the one hutch started with, which the Go runtime has raised since.
 func appLimits(limits []Rlimit) ([]early.Limit, error) {
 	out := make([]early.Limit, 0, len(limits))
 	for _, l := range limits {
@@ -113,7 +114,12 @@ func appLimits(limits []Rlimit) ([]early.Limit, error) {
 		if err := unix.Getrlimit(res, &cur); err != nil {
 			return nil, errorf("read limit %s: %w", l.Resource, err)
 		}
-		out = append(out, early.Limit{Resource: res, Soft: min(l.Soft, l.Hard, cur.Max), Hard: min(l.Hard, cur.Max)})
+		if res == unix.RLIMIT_NOFILE {
+			if soft, ok := early.CallerNofileSoft(); ok {
+				cur.Cur = soft
+			}
+		}
+		out = append(out, early.Limit{Resource: res, Soft: min(l.Soft, l.Hard, cur.Cur, cur.Max), Hard: min(l.Hard, cur.Max)})
 	}
 	return out, nil
 }

@@ -394,23 +394,36 @@ func TestPlantedFilterCacheIsIgnored(t *testing.T) {
 	})
 }
 
-// TestLimitsOnlyTighten runs the test profile (nofile 4096) for a caller
-// whose own hard limit is 1024 already: the lower limit stays, and the
-// start does not fail trying to raise it.
+// TestLimitsOnlyTighten runs the test profile (nofile and nproc 4096) for
+// a caller whose own limits are lower already, hard or soft: the lower
+// limit stays, in every start, and the start does not fail trying to
+// raise it. The soft descriptor limit is the one hutch started with, not
+// the one the Go runtime raises.
 func TestLimitsOnlyTighten(t *testing.T) {
 	prlimit, err := exec.LookPath("prlimit")
 	if err != nil {
 		t.Skip("prlimit (util-linux) is needed to start hutch with a lower limit")
 	}
-	c := newCaller(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, prlimit, "--nofile=1024:1024", hutchBin, "run", "-p", "test", "--", "sh", "-c", "ulimit -Sn; ulimit -Hn")
-	cmd.Dir, cmd.Env = c.work, c.environ()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: runAs}
-	out, err := cmd.CombinedOutput()
-	if err != nil || strings.Fields(string(out))[0] != "1024" || !strings.HasSuffix(strings.TrimSpace(string(out)), "1024") {
-		t.Errorf("test profile under a hard nofile limit of 1024: %v\n%s", err, out)
+	for _, start := range initStarts {
+		for _, tc := range []struct {
+			limits []string
+			want   string // ulimit -Sn -Hn -Sp -Hp inside
+		}{
+			{[]string{"--nofile=1024:1024"}, "1024 1024 4096 4096"},
+			{[]string{"--nofile=50:2048", "--nproc=100:5000"}, "50 2048 100 4096"},
+		} {
+			c := newCaller(t)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			args := append(slices.Clone(tc.limits), hutchBin, "run", "-p", "test", "--", "sh", "-c", `echo $(ulimit -Sn) $(ulimit -Hn) $(ulimit -Sp) $(ulimit -Hp)`)
+			cmd := exec.CommandContext(ctx, prlimit, args...)
+			cmd.Dir, cmd.Env = c.work, append(c.environ(), start.env...)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: runAs}
+			out, err := cmd.CombinedOutput()
+			cancel()
+			if err != nil || strings.TrimSpace(string(out)) != tc.want {
+				t.Errorf("%s start, test profile under %v: %v\n%s\nwant %q", start.name, tc.limits, err, out, tc.want)
+			}
+		}
 	}
 }
 

@@ -595,6 +595,7 @@ static pid_t fallen_back_child(void) { return fallen_back; }
 static int file_override_on(void) { return set_file_override(1); }
 static int kept_fd_count(void) { return kept_count; }
 static int kept_fd(int i) { return kept_fds[i]; }
+static int caller_nofile_soft(rlim_t *soft) { *soft = caller_nofile.rlim_cur; return caller_nofile_known; }
 */
 import "C"
 
@@ -614,6 +615,15 @@ const DirectFlags = uintptr(C.DIRECT_FLAGS)
 // start: PID 1 of new namespaces of every kind but time, its uid and gid
 // mapped to the caller's own, with the caller's command line to run.
 func DirectChild() bool { return C.direct_channel() >= 0 }
+
+// CallerNofileSoft is the soft RLIMIT_NOFILE this process started with,
+// before the Go runtime raised it to the hard limit; ok is false if it
+// could not be read.
+func CallerNofileSoft() (soft uint64, ok bool) {
+	var s C.rlim_t
+	ok = C.caller_nofile_soft(&s) != 0
+	return uint64(s), ok
+}
 
 // KeptFDs are the caller's descriptors a direct child kept open, as the
 // command line asked; it closed every other one but stdio.
