@@ -134,6 +134,12 @@ func TestKillReachesTheApp(t *testing.T) {
 			t.Errorf("kill k %s: %s", bad, r)
 		}
 	}
+	// kill(1)'s dashed signal needs a name: the 9 of -9 is not one.
+	for _, bad := range [][]string{{"kill", "-9"}, {"kill", "-KILL", "k", "TERM"}} {
+		if r := c.hutch(bad...); r.code != 125 || !strings.Contains(r.stderr, "want NAME") {
+			t.Errorf("%v: %s", bad, r)
+		}
+	}
 
 	// SIGSEGV ends the app, not the init: the sandbox records the status.
 	if r := c.hutch("kill", "k", "SEGV"); r.code != 0 {

@@ -73,8 +73,8 @@ func explainProfiles(loader *profiles.Loader, names []string) int {
 	} else {
 		b.WriteString("Environment: yours\n")
 	}
-	if len(env.Set) > 0 || len(env.Unset) > 0 {
-		fmt.Fprintf(&b, "  set %d variable(s), unset %s\n", len(env.Set), strings.Join(env.Unset, " "))
+	if changes := envChanges(env); changes != "" {
+		fmt.Fprintf(&b, "  %s\n", changes)
 	}
 	for _, l := range spec.Process.Limits {
 		fmt.Fprintf(&b, "Limit: %s %s\n", l.Resource, limitText(l))
@@ -141,6 +141,19 @@ func describeMount(m sandbox.Mount) string {
 		return fmt.Sprintf("%s  file of %d bytes", m.Target, len(m.Content))
 	}
 	return m.Target
+}
+
+// envChanges says what the profiles set and unset in the environment,
+// or nothing.
+func envChanges(env sandbox.Env) string {
+	var changes []string
+	if len(env.Set) > 0 {
+		changes = append(changes, fmt.Sprintf("set %d variable(s)", len(env.Set)))
+	}
+	if len(env.Unset) > 0 {
+		changes = append(changes, "unset "+strings.Join(env.Unset, " "))
+	}
+	return strings.Join(changes, ", ")
 }
 
 func limitText(l sandbox.Rlimit) string {

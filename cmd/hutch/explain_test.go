@@ -27,3 +27,20 @@ func TestDescribeMountSaysWhatTheAppGets(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvChanges(t *testing.T) {
+	tests := []struct {
+		env  sandbox.Env
+		want string
+	}{
+		{sandbox.Env{}, ""},
+		{sandbox.Env{Set: map[string]string{"A": "1", "B": "2"}}, "set 2 variable(s)"},
+		{sandbox.Env{Unset: []string{"X", "LC_*"}}, "unset X LC_*"},
+		{sandbox.Env{Set: map[string]string{"A": "1"}, Unset: []string{"X"}}, "set 1 variable(s), unset X"},
+	}
+	for _, tc := range tests {
+		if got := envChanges(tc.env); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.env, got, tc.want)
+		}
+	}
+}

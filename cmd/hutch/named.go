@@ -179,6 +179,10 @@ status is hutch's.`,
 		if !ok {
 			return code
 		}
+		// -9 with no name must not take the 9 for one (a sandbox named 9).
+		if len(dashed) > 0 && len(rest) != 1 {
+			return fail(fmt.Errorf("kill: want NAME with -%s, the signal once", dashed[0]))
+		}
 		rest = append(rest, dashed...)
 		if len(rest) < 1 || len(rest) > 2 {
 			return fail(fmt.Errorf("kill: want NAME [SIGNAL], the signal once"))
