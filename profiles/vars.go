@@ -71,9 +71,19 @@ func VarsFromEnv() (Vars, error) {
 	}
 	// The XDG spec says relative values are invalid and must be ignored.
 	v["XDG_RUNTIME_DIR"] = cleanAbs(v["XDG_RUNTIME_DIR"])
+	// Fragments bind ${XDG_RUNTIME_DIR}/${WAYLAND_DISPLAY}: a value that is
+	// not one socket's name ("", ".", "..", or with a slash) would bind the
+	// whole runtime directory or a path outside it.
+	if w := v["WAYLAND_DISPLAY"]; w == "." || w == ".." || strings.Contains(w, "/") {
+		v["WAYLAND_DISPLAY"] = ""
+	}
 	// Where the X server's cookie is when not in ~/.Xauthority: gdm, sddm
-	// and Xwayland keep it under /run/user or /tmp.
+	// and Xwayland keep it under /run/user or /tmp. A cookie is a file: a
+	// directory here would be bound whole (XAUTHORITY=/tmp).
 	v["XAUTHORITY"] = cleanAbs(os.Getenv("XAUTHORITY"))
+	if st, err := os.Stat(v["XAUTHORITY"]); v["XAUTHORITY"] != "" && err == nil && st.IsDir() {
+		v["XAUTHORITY"] = ""
+	}
 	for k, rel := range xdgDefaults {
 		d := cleanAbs(os.Getenv(k))
 		if d == "" && home != "" {

@@ -126,6 +126,26 @@ func TestVarsFromEnv(t *testing.T) {
 		}
 	}
 
+	// A WAYLAND_DISPLAY that is not one socket's name, or an XAUTHORITY
+	// that is a directory, would have fragments bind a whole directory.
+	for _, tc := range []struct{ wayland, xauth, wantWayland, wantXauth string }{
+		{"wayland-1", dir, "wayland-1", ""},
+		{".", "/", "", ""},
+		{"..", dir + "/missing", "", dir + "/missing"},
+		{"../x", "", "", ""},
+		{"/run/user/1000/wayland-0", "", "", ""},
+	} {
+		t.Setenv("WAYLAND_DISPLAY", tc.wayland)
+		t.Setenv("XAUTHORITY", tc.xauth)
+		if v, err = VarsFromEnv(); err != nil {
+			t.Fatal(err)
+		}
+		if v["WAYLAND_DISPLAY"] != tc.wantWayland || v["XAUTHORITY"] != tc.wantXauth {
+			t.Errorf("WAYLAND_DISPLAY=%q XAUTHORITY=%q: got %q and %q, want %q and %q",
+				tc.wayland, tc.xauth, v["WAYLAND_DISPLAY"], v["XAUTHORITY"], tc.wantWayland, tc.wantXauth)
+		}
+	}
+
 	// Paths are cleaned, so that profiles' check for ".." passes them.
 	t.Setenv("HOME", "/tmp/x/home/../home/")
 	t.Setenv("XDG_CONFIG_HOME", "")
