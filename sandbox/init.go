@@ -478,7 +478,11 @@ func execError(cmd string, err error) *Error {
 	switch {
 	case errors.Is(err, unix.ENOENT):
 		return &Error{Code: ExitNotFound, Err: fmt.Errorf("%s: command not found", cmd)}
-	case errors.Is(err, unix.EACCES), errors.Is(err, unix.ENOEXEC), errors.Is(err, unix.EISDIR), errors.Is(err, unix.EPERM), errors.Is(err, unix.ETXTBSY):
+	case errors.Is(err, unix.ELOOP), errors.Is(err, unix.ENOTDIR), errors.Is(err, unix.ENAMETOOLONG):
+		// The path leads to no file, as a shell says with 127.
+		return &Error{Code: ExitNotFound, Err: fmt.Errorf("%s: not found: %w", cmd, err)}
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.ENOEXEC), errors.Is(err, unix.EISDIR), errors.Is(err, unix.EPERM),
+		errors.Is(err, unix.ETXTBSY), errors.Is(err, unix.E2BIG), errors.Is(err, unix.ELIBBAD), errors.Is(err, unix.ENOMEM):
 		return &Error{Code: ExitCannotExec, Err: fmt.Errorf("%s: cannot execute: %w", cmd, err)}
 	}
 	return &Error{Code: ExitSetup, Err: fmt.Errorf("exec %s: %w", cmd, err)}

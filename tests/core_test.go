@@ -286,6 +286,9 @@ func TestExitCodes(t *testing.T) {
 		{"a directory", []string{"/usr"}, 126},
 		{"not found", []string{"no-such-command-anywhere"}, 127},
 		{"not found by path", []string{"/no/such/file"}, 127},
+		{"a path through a file", []string{"/etc/passwd/x"}, 127},
+		{"a symbolic link loop", []string{"--symlink", "/loop", "/loop", "--", "/loop"}, 127},
+		{"a path too long", []string{"/" + strings.Repeat("x", 5000)}, 127},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
