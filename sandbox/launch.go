@@ -470,9 +470,19 @@ var terminalSignals = []os.Signal{unix.SIGINT, unix.SIGQUIT, unix.SIGWINCH, unix
 // those are not passed on a second time. SIGTSTP also stops hutch itself,
 // as the shell expects of its foreground job; the shell's SIGCONT is
 // relayed like any other signal and starts the app again.
-func relaySignal(pid int, sig os.Signal, newSession bool) {
+func relaySignal(pid int, sig os.Signal, newSession, asPID1 bool) {
 	if newSession || !slices.Contains(terminalSignals, sig) {
-		unix.Kill(pid, sig.(unix.Signal))
+		s := sig.(unix.Signal)
+		if asPID1 && newSession && (s == unix.SIGTSTP || s == unix.SIGCONT) {
+			// The kernel drops a SIGTSTP for PID 1 that PID 1 does not
+			// handle; SIGSTOP it cannot refuse. Both go to the app's
+			// group, its job, which as PID 1 it leads.
+			if s == unix.SIGTSTP {
+				s = unix.SIGSTOP
+			}
+			pid = -pid
+		}
+		unix.Kill(pid, s)
 	}
 	if sig == unix.SIGTSTP {
 		unix.Kill(os.Getpid(), unix.SIGSTOP)
@@ -539,7 +549,7 @@ func (s *Sandbox) Wait() (int, error) {
 		for {
 			select {
 			case sig := <-sigs:
-				relaySignal(s.InitPID, sig, s.Spec.Process.NewSession)
+				relaySignal(s.InitPID, sig, s.Spec.Process.NewSession, s.Spec.Process.AsPID1)
 			case <-done:
 				return
 			}

@@ -434,46 +434,68 @@ func TestCtrlCReachesTheAppOnce(t *testing.T) {
 // TestCtrlZStopsTheApp checks job control with the app in a session of its
 // own, where no terminal reaches it: SIGTSTP to hutch (a shell's Ctrl-Z
 // reaches hutch only) stops the app and hutch, and the shell's SIGCONT to
-// hutch starts both again.
+// hutch starts both again. An app run as PID 1, for which the kernel
+// drops a SIGTSTP it does not handle, stops all the same.
 func TestCtrlZStopsTheApp(t *testing.T) {
 	for _, start := range initStarts {
-		t.Run(start.name, func(t *testing.T) {
-			c := newCaller(t)
-			c.extraEnv = start.env
-			marker := "ctrl-z-" + strconv.Itoa(os.Getpid()) + "-" + start.name
-			child := "1000." + strconv.Itoa(os.Getpid()) + strconv.Itoa(len(start.name))
-			cmd, _ := c.startHutch("sh", "-c", ": "+marker+"; echo ready; sleep "+child+" & while :; do sleep 0.05; done")
-			app := waitForShell(t, marker, cmd.Process.Pid)
-			var sleeper int
-			waitFor(t, "the app's child", 5*time.Second, func() bool {
-				pids := processesWith("sleep\x00" + child)
-				if len(pids) == 1 {
-					sleeper = pids[0]
+		for _, asPID1 := range []bool{false, true} {
+			name := start.name + map[bool]string{false: "", true: "-as-pid-1"}[asPID1]
+			t.Run(name, func(t *testing.T) {
+				c := newCaller(t)
+				c.extraEnv = start.env
+				marker := "ctrl-z-" + strconv.Itoa(os.Getpid()) + "-" + name
+				child := "1000." + strconv.Itoa(os.Getpid()) + strconv.Itoa(len(name))
+				args := []string{"sh", "-c", ": " + marker + "; trap 'exit 143' TERM; echo ready; sleep " + child + " & while :; do sleep 0.05; done"}
+				if asPID1 {
+					args = append([]string{"--as-pid-1", "--"}, args...)
 				}
-				return sleeper != 0
-			})
-			// The whole job stops and goes on, as a terminal's would: the
-			// app's children too.
-			stopped := func(pid int) bool { return processState(pid) == "T" }
-			cmd.Process.Signal(syscall.SIGTSTP)
-			t.Cleanup(func() {
-				if t.Failed() {
-					t.Logf("states: app %s, child %s, hutch %s", processState(app), processState(sleeper), processState(cmd.Process.Pid))
+				cmd, _ := c.startHutch(args...)
+				var app int
+				if asPID1 {
+					// The app's parent is hutch, whose command line holds
+					// the marker too.
+					waitFor(t, "the app", 5*time.Second, func() bool {
+						for _, pid := range processesWith(marker) {
+							if pid != cmd.Process.Pid && strings.HasPrefix(commandOf(pid), "sh ") {
+								app = pid
+							}
+						}
+						return app != 0
+					})
+				} else {
+					app = waitForShell(t, marker, cmd.Process.Pid)
+				}
+				var sleeper int
+				waitFor(t, "the app's child", 5*time.Second, func() bool {
+					pids := processesWith("sleep\x00" + child)
+					if len(pids) == 1 {
+						sleeper = pids[0]
+					}
+					return sleeper != 0
+				})
+				// The whole job stops and goes on, as a terminal's would: the
+				// app's children too.
+				stopped := func(pid int) bool { return processState(pid) == "T" }
+				cmd.Process.Signal(syscall.SIGTSTP)
+				t.Cleanup(func() {
+					if t.Failed() {
+						t.Logf("states: app %s, child %s, hutch %s", processState(app), processState(sleeper), processState(cmd.Process.Pid))
+					}
+				})
+				waitFor(t, "the app, its child and hutch to stop", 5*time.Second, func() bool {
+					return stopped(app) && stopped(sleeper) && stopped(cmd.Process.Pid)
+				})
+				cmd.Process.Signal(syscall.SIGCONT)
+				waitFor(t, "the app, its child and hutch to go on", 5*time.Second, func() bool {
+					return !stopped(app) && !stopped(sleeper) && !stopped(cmd.Process.Pid)
+				})
+				cmd.Process.Signal(syscall.SIGTERM)
+				cmd.Wait()
+				if code := cmd.ProcessState.ExitCode(); code != 143 {
+					t.Errorf("after SIGTERM: exit %d, want 143", code)
 				}
 			})
-			waitFor(t, "the app, its child and hutch to stop", 5*time.Second, func() bool {
-				return stopped(app) && stopped(sleeper) && stopped(cmd.Process.Pid)
-			})
-			cmd.Process.Signal(syscall.SIGCONT)
-			waitFor(t, "the app, its child and hutch to go on", 5*time.Second, func() bool {
-				return !stopped(app) && !stopped(sleeper) && !stopped(cmd.Process.Pid)
-			})
-			cmd.Process.Signal(syscall.SIGTERM)
-			cmd.Wait()
-			if code := cmd.ProcessState.ExitCode(); code != 143 {
-				t.Errorf("after SIGTERM: exit %d, want 143", code)
-			}
-		})
+		}
 	}
 }
 

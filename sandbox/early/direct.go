@@ -353,6 +353,8 @@ static void monitor(pid_t child, int channel, const sigset_t *relayed, const sig
 	// while the sandbox is built; with the terminal's session shared, the
 	// terminal sends its own signals to the app itself.
 	int relay_tty = what != REPORT_SHARED_SESSION;
+	// An app run as PID 1 closes the channel as it replaces the init.
+	int app_is_pid1 = 0;
 	int sigfd = signalfd(-1, relayed, SFD_CLOEXEC);
 	if (sigfd < 0)
 		wait_child(child); // nothing relayed; rather than no status at all
@@ -367,6 +369,7 @@ static void monitor(pid_t child, int channel, const sigset_t *relayed, const sig
 			while (n < 0 && errno == EINTR);
 			if (n == 2 && msg[0] == REPORT_EXIT)
 				_exit(msg[1]);
+			app_is_pid1 = n == 0;
 			fds[1].fd = -1; // closed, as by an app run as PID 1
 		}
 		if (!(fds[0].revents & POLLIN))
@@ -385,14 +388,23 @@ static void monitor(pid_t child, int channel, const sigset_t *relayed, const sig
 			// Job control, as the shell expects of its foreground job:
 			// the app stops and so does hutch, and the shell's SIGCONT,
 			// relayed like any other, starts both again. The terminal
-			// stops an app in its session itself.
-			if (relay_tty)
+			// stops an app in its session itself. The kernel drops a
+			// SIGTSTP for PID 1 that PID 1 does not handle: an app that
+			// is PID 1 gets SIGSTOP, which it cannot refuse.
+			// The app's group is its job: as PID 1 it leads it.
+			if (relay_tty && app_is_pid1)
+				kill(-child, SIGSTOP);
+			else if (relay_tty)
 				kill(child, SIGTSTP);
 			kill(getpid(), SIGSTOP);
 			continue;
 		}
 		if (!relay_tty && (sig == SIGINT || sig == SIGQUIT || sig == SIGWINCH))
 			continue;
+		if (sig == SIGCONT && app_is_pid1 && relay_tty) {
+			kill(-child, SIGCONT); // the job stopped above
+			continue;
+		}
 		kill(child, sig);
 	}
 }
