@@ -107,6 +107,14 @@ func newCaller(t *testing.T) *caller {
 	return c
 }
 
+// hutchUID is the uid the tests run hutch as.
+func hutchUID() int {
+	if runAs != nil {
+		return int(runAs.Uid)
+	}
+	return os.Getuid()
+}
+
 // own hands a path to the unprivileged user.
 func (c *caller) own(p string) {
 	c.t.Helper()

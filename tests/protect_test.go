@@ -108,10 +108,7 @@ func TestOtherStateRootsHidden(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.own(tmp)
-			uid := strconv.Itoa(os.Getuid())
-			if runAs != nil {
-				uid = strconv.Itoa(int(runAs.Uid))
-			}
+			uid := strconv.Itoa(hutchUID())
 			other := filepath.Join(tmp, "hutch-"+uid)
 			if exists {
 				// A named sandbox's files, as a run without XDG_RUNTIME_DIR leaves them.

@@ -53,10 +53,7 @@ func TestSubordinateRanges(t *testing.T) {
 	withSubordinateRanges(t)
 	c := newCaller(t)
 	p := c.profile("sub.toml", "extends = [\"default\"]\n[identity]\nsubordinate = true\n")
-	callerUID := strconv.Itoa(os.Getuid())
-	if runAs != nil {
-		callerUID = strconv.Itoa(int(runAs.Uid))
-	}
+	callerUID := strconv.Itoa(hutchUID())
 	for i, tc := range []struct {
 		args []string
 		id   string
